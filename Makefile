@@ -1,0 +1,59 @@
+# Model Optimization: Principles and Practice -- set-up, course run and tests.
+# `make course` and `make test` create the virtual environment (.venv) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-lock
+NB     ?=
+
+.PHONY: help course test lint unit nbval lab execute student lock clean
+
+help:
+	@echo "make course    run every notebook with papermill into build/, print a metrics table"
+	@echo "make test      ruff, unit tests and nbval over every notebook"
+	@echo "make lab       JupyterLab on the course notebooks"
+	@echo "make execute NB=notebooks/01_gradient_descent.ipynb   re-execute one notebook in place"
+	@echo "make student   student versions (solutions removed) into build/student/"
+	@echo "make lock      re-pin requirements.txt from pyproject.toml (needs the network)"
+
+# The environment is (re)built whenever the lock or the package metadata changes.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+		"Python 3.11 or newer is needed; run: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+course: $(STAMP)
+	$(BIN)/python -m course_lib run --out build
+
+test: lint unit nbval
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+execute: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make execute NB=notebooks/NN_slug.ipynb"; exit 2; }
+	$(BIN)/python -m course_lib execute $(NB)
+
+student: $(STAMP)
+	$(BIN)/python -m course_lib student --out build/student
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lock --universal \
+		--python-version 3.11 --fork-strategy fewest -c constraints.txt -o requirements.txt
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""Command line: ``python -m course_lib {run,execute,student} ...`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import authoring, conventions, runner
+
+
+def _notebooks(given: list[str]) -> list[Path]:
+    paths = [Path(p) for p in given] or runner.discover()
+    if not paths:
+        sys.exit(f"no notebooks found in {runner.NOTEBOOKS_DIR}")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        sys.exit(f"no such notebook: {', '.join(missing)}")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute notebooks with papermill, collect metrics")
+    run.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
+    run.add_argument("--out", type=Path, default=Path("build"), help="default: build/")
+    run.add_argument("--timeout", type=float, default=600,
+                     help="wall-clock limit per notebook in seconds (default: 600)")
+
+    execute = commands.add_parser("execute", help="re-execute notebooks in place (authors)")
+    execute.add_argument("notebooks", nargs="+")
+    execute.add_argument("--timeout", type=float, default=600, help="per-cell limit, seconds")
+
+    student = commands.add_parser("student", help="write student versions without solutions")
+    student.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
+    student.add_argument("--out", type=Path, default=Path("build/student"))
+
+    args = parser.parse_args(argv)
+    notebooks = _notebooks(args.notebooks)
+    if args.command == "run":
+        return runner.run_course(notebooks, args.out, args.timeout)
+    if args.command == "execute":
+        status = 0
+        for path in notebooks:
+            print(f"executing {path} ...", flush=True)
+            authoring.execute_in_place(path, args.timeout)
+            for problem in conventions.problems(path):
+                print(f"  convention: {problem}")
+                status = 1
+        return status
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in notebooks:
+        nbformat.write(authoring.student_version(nbformat.read(path, as_version=4)),
+                       args.out / path.name)
+        print(f"wrote {args.out / path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Every course notebook follows the mechanical conventions of CONTRIBUTING.md."""
+
+import json
+
+import nbformat
+import pytest
+
+from course_lib import conventions, runner
+from course_lib.paths import PROJECT_ROOT
+
+NOTEBOOKS = runner.discover()
+
+
+def test_the_course_has_notebooks():
+    assert [p.stem for p in NOTEBOOKS][:2] == ["00_welcome", "01_gradient_descent"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_follows_the_conventions(path):
+    assert conventions.problems(path) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_in_the_readme_map(path):
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert f"notebooks/{path.name}" in readme, f"add {path.name} to the README's course map"
+
+
+def good_notebook() -> nbformat.NotebookNode:
+    cells = [
+        nbformat.v4.new_markdown_cell("# 07 · Title\n\nRun time: about 1 s."),
+        nbformat.v4.new_code_cell("SEED = 0", execution_count=1),
+        nbformat.v4.new_code_cell("import course_lib as cl\ncl.check_param('SEED', SEED, int)",
+                                  execution_count=2),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n1. Do it."),
+        nbformat.v4.new_code_cell("print(1)", execution_count=3),
+    ]
+    cells[1].metadata["tags"] = ["parameters"]
+    cells[4].metadata["tags"] = ["solution"]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def problems_of(tmp_path, notebook, name="07_title.ipynb"):
+    path = tmp_path / name
+    nbformat.write(notebook, path)
+    return conventions.problems(path)
+
+
+def test_a_conforming_notebook_has_no_problems(tmp_path):
+    assert problems_of(tmp_path, good_notebook()) == []
+
+
+@pytest.mark.parametrize("name", ["7_title.ipynb", "07-title.ipynb", "07_Title.ipynb"])
+def test_bad_file_names(tmp_path, name):
+    assert any("NN_slug" in p for p in problems_of(tmp_path, good_notebook(), name))
+
+
+def test_title_number_must_match_the_file(tmp_path):
+    assert any("'# 08 · '" in p for p in problems_of(tmp_path, good_notebook(), "08_title.ipynb"))
+
+
+def test_missing_parameters_tag_and_validation(tmp_path):
+    notebook = good_notebook()
+    notebook.cells[1].metadata["tags"] = []
+    assert any("tagged 'parameters'" in p for p in problems_of(tmp_path, notebook))
+    notebook = good_notebook()
+    notebook.cells[2].source = "import course_lib as cl"
+    assert any("check_param" in p for p in problems_of(tmp_path, notebook))
+
+
+def test_execution_order_errors_and_volatile_outputs(tmp_path):
+    notebook = good_notebook()
+    notebook.cells[2].execution_count = 5
+    notebook.cells[4].outputs = [
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="", traceback=[]),
+        nbformat.v4.new_output("stream", name="stdout", text="saved to /tmp/abc/model.keras\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "<Model at 0x7f3a2b1c>"},
+                               execution_count=3),
+        nbformat.v4.new_output("stream", name="stdout", text=f"{PROJECT_ROOT}/build\n"),
+    ]
+    found = " | ".join(problems_of(tmp_path, notebook))
+    assert "executed in order" in found and "ZeroDivisionError" in found
+    assert "'/tmp/'" in found and "' at 0x7f3a2b1c'" in found and str(PROJECT_ROOT) in found
+
+
+def test_ignored_cells_must_say_why_and_exercises_need_solutions(tmp_path):
+    notebook = good_notebook()
+    notebook.cells[4].metadata["tags"] = [conventions.IGNORE_TAG]
+    found = " | ".join(problems_of(tmp_path, notebook))
+    assert "start with a comment" in found and "tagged 'solution'" in found
+
+
+def test_size_limit(tmp_path):
+    notebook = good_notebook()
+    notebook.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                        text="x" * conventions.MAX_BYTES)]
+    assert any("MB limit" in p for p in problems_of(tmp_path, notebook))
+
+
+def test_unexecuted_notebook_is_reported(tmp_path):
+    notebook = json.loads(nbformat.writes(good_notebook()))
+    notebook["cells"][4]["execution_count"] = None
+    path = tmp_path / "07_title.ipynb"
+    path.write_text(json.dumps(notebook))
+    assert any("executed in order" in p for p in conventions.problems(path))

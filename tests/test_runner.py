@@ -1,0 +1,75 @@
+"""The course runner: papermill execution, metrics.json, summary, failures and time limits."""
+
+import json
+import os
+import uuid
+
+import nbformat
+import psutil
+
+from course_lib import runner
+from course_lib.__main__ import main
+
+
+def write_notebook(path, *sources):
+    cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_passing_and_failing_notebooks(tmp_path, capsys):
+    good = write_notebook(tmp_path / "01_good.ipynb", "SCALE = 2",
+                          "import course_lib as cl\ncl.record('good.answer', 21 * SCALE)")
+    bad = write_notebook(tmp_path / "02_bad.ipynb", "X = 1", "y = 2", "z = X / 0")
+    out = tmp_path / "build"
+    status = main(["run", str(good), str(bad), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert json.loads((out / "metrics.json").read_text()) == {
+        "01_good": {"good.answer": 42.0}, "02_bad": {}}
+    assert (out / "01_good.ipynb").exists() and (out / "02_bad.ipynb").exists()
+    assert "[1/2] 01_good: ok" in captured.out and "[2/2] 02_bad: failed" in captured.out
+    assert "good.answer=42" in captured.out  # the summary table shows key metrics
+    assert "FAILED 02_bad.ipynb: cell In [3] ('z = X / 0'): ZeroDivisionError" in captured.err
+
+
+def test_time_limit_kills_papermill_and_its_kernel(tmp_path, monkeypatch):
+    marker = f"timeout-test-{uuid.uuid4()}"
+    monkeypatch.setenv("COURSE_RUNNER_TEST_MARKER", marker)  # inherited by papermill and kernel
+    slow = write_notebook(tmp_path / "03_slow.ipynb", "X = 1", "import time\ntime.sleep(120)")
+    result = runner.run_notebook(slow, tmp_path / "build", timeout=10)
+    assert result.status == "timeout" and "time limit of 10 s" in result.error
+    assert result.seconds < 30
+    assert not _processes_with(marker), "papermill or its kernel outlived the time limit"
+
+
+def _processes_with(marker):
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and process.environ().get(
+                    "COURSE_RUNNER_TEST_MARKER") == marker:
+                found.append(process)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    return found
+
+
+def test_summary_table_layout():
+    results = [runner.RunResult(runner.NOTEBOOKS_DIR / "01_x.ipynb", "ok", 1.25,
+                                {"x.a": 1.0, "x.b": 2.0, "x.c": 3.0, "x.d": 4.0})]
+    lines = runner.summary_table(results).splitlines()
+    assert lines[0].split() == ["notebook", "status", "seconds", "key", "metrics"]
+    assert set(lines[1]) == {"-"}
+    assert lines[2].split()[:3] == ["01_x", "ok", "1.2"]
+    assert lines[2].endswith("x.a=1, x.b=2, x.c=3 (+1 more)")
+
+
+def test_discover_finds_course_notebooks_in_order(tmp_path):
+    for name in ("10_b.ipynb", "02_a.ipynb", "notes.ipynb", "3_c.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in runner.discover(tmp_path)] == ["02_a.ipynb", "10_b.ipynb"]
