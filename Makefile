@@ -6,12 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-lock
 NB     ?=
+JOBS   ?= 2
+PROFILE ?= smoke
 
-.PHONY: help course test lint unit nbval lab execute student lock clean
+.PHONY: help course test lint unit nbval regression baselines lab execute student lock clean
 
 help:
-	@echo "make course    run every notebook with papermill into build/, print a metrics table"
-	@echo "make test      ruff, unit tests and nbval over every notebook"
+	@echo "make course    run every notebook with papermill into build/, print a metrics table,"
+	@echo "               check the metrics against the baselines, write build/index.html"
+	@echo "make test      ruff, unit tests, nbval over every notebook, smoke regression run"
+	@echo "make regression [PROFILE=smoke]   run a profile and check its baselines"
+	@echo "make baselines [PROFILE=smoke]    rewrite that profile's baselines from a run"
 	@echo "make lab       JupyterLab on the course notebooks"
 	@echo "make execute NB=notebooks/01_gradient_descent.ipynb   re-execute one notebook in place"
 	@echo "make student   student versions (solutions removed) into build/student/"
@@ -27,9 +32,9 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 course: $(STAMP)
-	$(BIN)/python -m course_lib run --out build
+	$(BIN)/python -m course_lib run --profile default --report --out build
 
-test: lint unit nbval
+test: lint unit nbval regression
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests notebooks
@@ -40,6 +45,13 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+
+regression: $(STAMP)
+	$(BIN)/python -m course_lib run --profile $(PROFILE) -j $(JOBS) --report --out build/$(PROFILE)
+
+baselines: $(STAMP)
+	$(BIN)/python -m course_lib run --profile $(PROFILE) -j $(JOBS) --update-baselines \
+		--out build/$(PROFILE)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

@@ -1,12 +1,25 @@
 """Tested helpers for the course *Model Optimization: Principles and Practice*.
 
-Notebooks import it once, as ``import course_lib as cl``. Importing it is cheap (no TensorFlow)
-so that a notebook can validate its parameters before the slow imports.
+Notebooks import it once, as ``import course_lib as cl``. Importing it is cheap (no TensorFlow),
+so that a notebook can validate its parameters before the slow imports. Topic modules
+(``cl.data``, ``cl.gradients``, ...) are imported on first use, so one that needs TensorFlow
+costs nothing until a notebook touches it.
 """
 
-from . import data
+import importlib
+import importlib.util
+
+from .gradients import numerical_gradient, relative_error
 from .metrics import record
 from .params import ParameterError, check_param
-from .runtime import environment_report, setup
+from .runtime import environment_report, lock_mismatches, setup
 
-__all__ = ["ParameterError", "check_param", "data", "environment_report", "record", "setup"]
+__all__ = ["ParameterError", "check_param", "environment_report", "lock_mismatches",
+           "numerical_gradient", "record", "relative_error", "setup"]
+
+
+def __getattr__(name: str):
+    """Import the submodule ``course_lib.<name>`` the first time ``cl.<name>`` is used."""
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import authoring, conventions, runner
+from . import authoring, conventions, regression, runner
 
 
 def _notebooks(given: list[str]) -> list[Path]:
@@ -30,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=Path("build"), help="default: build/")
     run.add_argument("--timeout", type=float, default=600,
                      help="wall-clock limit per notebook in seconds (default: 600)")
+    run.add_argument("--profile", help="parameter profile in regression/profiles/ "
+                     f"({', '.join(regression.available_profiles())}); checks the baselines")
+    run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks run at a time")
+    run.add_argument("--baselines", type=Path, default=regression.BASELINES_FILE)
+    run.add_argument("--update-baselines", action="store_true",
+                     help="rewrite the profile's baselines from this run and show the diff")
+    run.add_argument("--report", action="store_true",
+                     help="render the executed notebooks and an index page to HTML")
 
     execute = commands.add_parser("execute", help="re-execute notebooks in place (authors)")
     execute.add_argument("notebooks", nargs="+")
@@ -42,7 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = _notebooks(args.notebooks)
     if args.command == "run":
-        return runner.run_course(notebooks, args.out, args.timeout)
+        if args.update_baselines and not args.profile:
+            parser.error("--update-baselines needs --profile")
+        if args.jobs < 1:
+            parser.error("--jobs must be at least 1")
+        try:
+            return runner.run_course(notebooks, args.out, args.timeout, profile=args.profile,
+                                     jobs=args.jobs, baselines=args.baselines,
+                                     update_baselines=args.update_baselines, report=args.report)
+        except regression.RegressionConfigError as error:
+            sys.exit(f"error: {error}")
     if args.command == "execute":
         status = 0
         for path in notebooks:

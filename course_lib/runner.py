@@ -1,9 +1,11 @@
 """Execute the course notebooks with papermill, collect their metrics, print a summary.
 
 This is what ``make course`` runs (``python -m course_lib run``). Each notebook runs in its own
-papermill process under a wall-clock limit; the executed copy lands in the output directory,
-the metrics recorded with :func:`course_lib.record` are gathered into ``metrics.json`` as
-``{notebook stem: {metric: value}}``, and a failure names the notebook and the cell.
+papermill process under a wall-clock limit, optionally with a parameter profile and several at
+a time; the executed copy lands in the output directory, the metrics recorded with
+:func:`course_lib.record` are gathered into ``metrics.json`` as
+``{notebook stem: {metric: value}}``, a failure names the notebook and the cell, and with a
+profile the metrics are checked against the baselines (:mod:`course_lib.regression`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import yaml
 
+from . import regression
 from .metrics import metrics_in
 from .paths import NOTEBOOKS_DIR
 
@@ -66,12 +71,16 @@ def _kill_tree(process: subprocess.Popen) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
-def run_notebook(notebook: Path, out_dir: Path, timeout: float) -> RunResult:
-    """Execute one notebook with papermill into ``out_dir`` within ``timeout`` seconds."""
+def run_notebook(notebook: Path, out_dir: Path, timeout: float,
+                 parameters: dict | None = None) -> RunResult:
+    """Execute one notebook with papermill into ``out_dir`` within ``timeout`` seconds,
+    passing ``parameters`` to its ``parameters`` cell."""
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
     command = [sys.executable, "-m", "papermill", str(notebook), str(output),
                "--cwd", str(notebook.parent), "--no-progress-bar", "--log-level", "ERROR"]
+    if parameters:
+        command += ["--parameters_yaml", yaml.safe_dump(parameters)]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
@@ -106,26 +115,61 @@ def summary_table(results: list[RunResult], max_metrics: int = 3) -> str:
     return "\n".join(lines)
 
 
-def run_course(notebooks: list[Path], out_dir: Path, timeout: float) -> int:
-    """Run ``notebooks`` in order, write ``metrics.json``, print progress and a summary.
+def run_all(notebooks: list[Path], out_dir: Path, timeout: float,
+            parameters: dict[str, dict], jobs: int = 1) -> list[RunResult]:
+    """Run ``notebooks`` (``jobs`` at a time), printing a line as each starts and ends."""
+    count = len(notebooks)
 
-    Returns the process exit code: 0 if every notebook succeeded, 1 otherwise.
+    def one(numbered: tuple[int, Path]) -> RunResult:
+        i, notebook = numbered
+        print(f"[{i}/{count}] {notebook.stem} ...", flush=True)
+        result = run_notebook(notebook, out_dir, timeout, parameters.get(notebook.stem))
+        print(f"[{i}/{count}] {notebook.stem}: {result.status} in {result.seconds:.1f} s"
+              + (f" -- {result.error}" if result.error else ""), flush=True)
+        return result
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, enumerate(notebooks, 1)))
+
+
+def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
+               profile: str | None = None, jobs: int = 1,
+               baselines: Path = regression.BASELINES_FILE,
+               update_baselines: bool = False, report: bool = False) -> int:
+    """Run ``notebooks``, write ``metrics.json``, print a summary; with a ``profile``, pass its
+    parameters and check the metrics against ``baselines`` (or rewrite them).
+
+    Returns the process exit code: 0 if every notebook succeeded and no metric regressed.
     """
-    results = []
-    for i, notebook in enumerate(notebooks, 1):
-        print(f"[{i}/{len(notebooks)}] {notebook.stem} ...", flush=True)
-        result = run_notebook(notebook, out_dir, timeout)
-        print(f"[{i}/{len(notebooks)}] {notebook.stem}: {result.status} in "
-              f"{result.seconds:.1f} s" + (f" -- {result.error}" if result.error else ""),
-              flush=True)
-        results.append(result)
+    parameters = regression.load_profile(profile) if profile else {}
+    for notebook in notebooks:  # fail on a typo before spending minutes on execution
+        regression.check_parameters(notebook, parameters.get(notebook.stem, {}))
+    results = run_all(notebooks, out_dir, timeout, parameters, jobs)
     metrics = {r.notebook.stem: r.metrics for r in results}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     print()
     print(summary_table(results))
-    print(f"\nExecuted notebooks and metrics.json are in {out_dir}")
-    failed = [r for r in results if r.status != "ok"]
-    for r in failed:
-        print(f"FAILED {r.notebook.name}: {r.error} (see {out_dir / r.notebook.name})",
-              file=sys.stderr)
+    failed = [f"{r.notebook.name}: {r.error} (see {out_dir / r.notebook.name})"
+              for r in results if r.status != "ok"]
+    checks = []
+    if profile and update_baselines:
+        diff = regression.write_updated_baselines(baselines, profile, metrics)
+        print(f"\n{baselines.name} updated for profile {profile!r}:\n{diff or '(no change)'}")
+    elif profile:
+        expected = regression.load_baselines(baselines).get(profile, {})
+        checks = regression.compare(metrics, expected)
+        print(f"\nMetrics against the {profile!r} baselines:\n{regression.checks_table(checks)}")
+        (out_dir / "regressions.md").write_text(
+            f"# Metrics against the {profile!r} baselines\n\n"
+            + regression.checks_table(checks, markdown=True))
+        failed += [f"{c.notebook} {c.metric}: {c.status} (value {c.value}, baseline "
+                   f"{c.baseline})" for c in checks if c.failed]
+    if report:
+        from .report import write_index  # nbconvert is slow to import; only load it when asked
+
+        title = f"Course run ({profile or 'committed'} parameters)"
+        print(f"Report: {write_index(out_dir, title, results, checks)}")
+    print(f"Executed notebooks and metrics.json are in {out_dir}")
+    for line in failed:
+        print(f"FAILED {line}", file=sys.stderr)
     return 1 if failed else 0

@@ -1,8 +1,14 @@
 """Shared fixtures: a private data directory, cache and download switch for every test."""
 
+import os
+
 import pytest
 
 from course_lib import data
+
+# The real settings, before the fixture below hides them (tests that run real notebooks use them).
+REAL_DATA_DIR = os.environ.get(data.DATA_DIR_ENV)
+REAL_CACHE_DIR = os.environ.get(data.CACHE_DIR_ENV)
 
 
 @pytest.fixture(autouse=True)
