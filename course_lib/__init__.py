@@ -8,6 +8,14 @@ costs nothing until a notebook touches it.
 
 import importlib
 import importlib.util
+import os
+
+# TensorFlow's C++ runtime logs to stderr at unpredictable moments (e.g. an
+# "E0000 ... use_unbounded_threadpool" line when fit() gets NumPy arrays under op determinism),
+# which would make saved notebook outputs differ from run to run. Every notebook imports
+# course_lib before TensorFlow, so this quiets them (errors still raise Python exceptions);
+# a value the user set is respected.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .gradients import numerical_gradient, relative_error
 from .metrics import record

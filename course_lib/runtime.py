@@ -41,8 +41,9 @@ def setup(seed: int = 0) -> None:
     Seeds Python's ``random``, NumPy and TensorFlow (``keras.utils.set_random_seed``), turns on
     TensorFlow op determinism (bit-identical results across runs on the same machine, at some
     speed cost), quiets TensorFlow's Python-side logging and sets the course's plot style.
+    (Its C++ logging is quieted when ``course_lib`` is imported, which must precede TensorFlow's
+    import to take effect.)
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # only effective before TF's first import
     import absl.logging
     import keras
     import matplotlib.pyplot as plt

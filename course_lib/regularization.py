@@ -1,0 +1,82 @@
+"""Regularization helpers: one configurable MLP, its weight matrices, and their near-zero share.
+
+Introduced in notebook 03, which trains the same wide MLP again and again, with and without L1/L2
+weight penalties and dropout. Building every variant with one function keeps the runs comparable
+(same layers, same initialization order, only the regularizer changes); the near-zero fraction
+measures how sparse an L1 penalty makes the weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import keras
+import numpy as np
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and 0 <= value < 1):
+        raise ValueError(f"{name} must be a dropout rate in [0, 1), got {value!r}")
+
+
+def _check_penalty(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite penalty factor >= 0, got {value!r}")
+
+
+def build_mlp(input_dim: int, hidden_units: Sequence[int], n_classes: int, *, l1: float = 0.0,
+              l2: float = 0.0, input_dropout: float = 0.0, dropout: float = 0.0
+              ) -> keras.Sequential:
+    """A ReLU multilayer perceptron that outputs logits, with optional regularization.
+
+    Every Dense kernel (hidden layers and output) gets the penalty
+    ``l1 * sum(|w|) + l2 * sum(w**2)``, which Keras adds to the loss (biases are not penalized);
+    ``Dropout(input_dropout)`` follows the input and ``Dropout(dropout)`` every hidden layer. A
+    rate or factor of 0 adds nothing, so ``build_mlp(784, [512], 10)`` is a plain MLP. The
+    weights are drawn from Keras's global seed (``keras.utils.set_random_seed``).
+    """
+    if not (isinstance(input_dim, int) and input_dim >= 1):
+        raise ValueError(f"input_dim must be a positive int, got {input_dim!r}")
+    if not (isinstance(n_classes, int) and n_classes >= 2):
+        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
+    if not hidden_units or not all(isinstance(h, int) and h >= 1 for h in hidden_units):
+        raise ValueError(f"hidden_units must be a non-empty list of positive ints, "
+                         f"got {hidden_units!r}")
+    _check_penalty("l1", l1)
+    _check_penalty("l2", l2)
+    _check_rate("input_dropout", input_dropout)
+    _check_rate("dropout", dropout)
+    penalty = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
+    layers = [keras.Input((input_dim,))]
+    if input_dropout:
+        layers.append(keras.layers.Dropout(input_dropout, name="input_dropout"))
+    for i, units in enumerate(hidden_units, start=1):
+        layers.append(keras.layers.Dense(units, activation="relu", kernel_regularizer=penalty,
+                                         name=f"hidden_{i}"))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i}"))
+    layers.append(keras.layers.Dense(n_classes, kernel_regularizer=penalty, name="logits"))
+    return keras.Sequential(layers)
+
+
+def dense_kernels(model: keras.Model) -> list[np.ndarray]:
+    """The weight matrix (kernel) of every Dense layer of ``model``, in order; biases excluded."""
+    return [layer.kernel.numpy() for layer in model.layers
+            if isinstance(layer, keras.layers.Dense)]
+
+
+def near_zero_fraction(weights: np.ndarray | Iterable[np.ndarray],
+                       threshold: float = 1e-3) -> float:
+    """The fraction of all entries of ``weights`` (one array or several) with ``|w| < threshold``.
+
+    Raises ValueError for a threshold that is not a positive number, or when there are no
+    weights at all.
+    """
+    if not (isinstance(threshold, int | float) and math.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    arrays = [weights] if isinstance(weights, np.ndarray) else list(weights)
+    total = sum(np.size(w) for w in arrays)
+    if total == 0:
+        raise ValueError("near_zero_fraction needs at least one weight")
+    return sum(int(np.count_nonzero(np.abs(w) < threshold)) for w in arrays) / total

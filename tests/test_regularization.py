@@ -1,0 +1,73 @@
+"""Known-answer tests for course_lib.regularization."""
+
+import keras
+import numpy as np
+import pytest
+
+from course_lib.regularization import build_mlp, dense_kernels, near_zero_fraction
+
+
+def test_near_zero_fraction_counts_strictly_below_the_threshold_over_all_arrays():
+    weights = [np.array([0.0, 1e-4, -5e-4, 0.1]), np.array([[2e-3, -1e-3]])]
+    assert near_zero_fraction(weights, threshold=1e-3) == 0.5  # 0, 1e-4, -5e-4 of 6
+    assert near_zero_fraction(np.array([[0.0, 3.0], [-3.0, 0.0]]), threshold=1.0) == 0.5
+
+
+@pytest.mark.parametrize("threshold", [0, -1e-3, float("nan"), "small"])
+def test_near_zero_fraction_rejects_bad_thresholds(threshold):
+    with pytest.raises(ValueError, match="threshold"):
+        near_zero_fraction(np.ones(3), threshold=threshold)
+
+
+def test_near_zero_fraction_rejects_no_weights():
+    with pytest.raises(ValueError, match="at least one"):
+        near_zero_fraction([np.zeros((0, 4))])
+
+
+def test_plain_mlp_has_only_dense_layers_and_no_penalty():
+    keras.utils.set_random_seed(0)
+    model = build_mlp(6, [5, 4], 3)
+    assert [layer.name for layer in model.layers] == ["hidden_1", "hidden_2", "logits"]
+    assert [k.shape for k in dense_kernels(model)] == [(6, 5), (5, 4), (4, 3)]
+    assert model.losses == []
+    assert model(np.zeros((2, 6), dtype="float32")).shape == (2, 3)
+
+
+def test_penalty_is_l1_sum_abs_plus_l2_sum_squares_of_every_kernel():
+    keras.utils.set_random_seed(0)
+    model = build_mlp(3, [2], 2, l1=0.1, l2=0.01)
+    model.layers[0].kernel.assign(np.array([[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]]))
+    model.layers[1].kernel.assign(np.array([[-1.0, 1.0], [2.0, 0.0]]))
+    # Σ|w| = 6.5 + 4 = 10.5 and Σw² = 14.25 + 6 = 20.25; biases are not penalized.
+    model.layers[0].bias.assign(np.array([100.0, 100.0]))
+    penalty = float(sum(model.losses))
+    np.testing.assert_allclose(penalty, 0.1 * 10.5 + 0.01 * 20.25, rtol=1e-6)
+
+
+def test_dropout_layers_follow_the_input_and_every_hidden_layer():
+    model = build_mlp(4, [3, 3], 2, input_dropout=0.2, dropout=0.5)
+    assert [layer.name for layer in model.layers] == [
+        "input_dropout", "hidden_1", "dropout_1", "hidden_2", "dropout_2", "logits"]
+    assert [layer.rate for layer in model.layers if "dropout" in layer.name] == [0.2, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dropout": 1.0}, "dropout"),
+    ({"input_dropout": -0.1}, "input_dropout"),
+    ({"l2": -1e-3}, "l2"),
+    ({"l1": float("inf")}, "l1"),
+])
+def test_bad_regularization_settings_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_mlp(4, [3], 2, **kwargs)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((4, [], 2), "hidden_units"),
+    ((4, [3, 0], 2), "hidden_units"),
+    ((0, [3], 2), "input_dim"),
+    ((4, [3], 1), "n_classes"),
+])
+def test_bad_shapes_raise(args, message):
+    with pytest.raises(ValueError, match=message):
+        build_mlp(*args)
