@@ -1,0 +1,397 @@
+"""Data parallelism: a cost model for scaling, replica devices, and a multi-worker launcher.
+
+Introduced in notebook 12 (multi-GPU and distributed training). Three parts:
+
+- **Cost model** (pure functions, no TensorFlow): the time of a ring all-reduce, Amdahl's law,
+  the speed-up of synchronous data parallelism, and the linear learning-rate scaling rule. The
+  notebook derives each formula; the unit tests check them against hand-computed answers.
+- **Replica devices**: :func:`configure_replica_devices` gives ``tf.distribute.MirroredStrategy``
+  several devices on any machine (real GPUs when there are two or more, otherwise logical devices
+  carved from one GPU or from the CPU), so the same notebook cells run everywhere.
+- **Launcher**: :class:`WorkerGroup` starts the workers of a ``MultiWorkerMirroredStrategy`` job
+  as separate processes on this machine (``TF_CONFIG``, free ports), captures each worker's log,
+  bounds every wait with a timeout and ends its workers by process group. A TensorFlow worker
+  whose peer died waits for it forever inside a collective operation, so stopping a job must
+  never rely on the workers' cooperation: each worker runs under ``timeout -k`` (a safety net if
+  the notebook itself dies) in a session of its own, and the launcher escalates from SIGTERM to
+  SIGKILL on the whole process group.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import numbers
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psutil
+
+# --------------------------------------------------------------------------- cost model
+
+
+def _check_workers(n_workers: int) -> None:
+    if isinstance(n_workers, bool) or not isinstance(n_workers, numbers.Integral) or n_workers < 1:
+        raise ValueError(f"n_workers must be an int ≥ 1, got {n_workers!r}")
+
+
+def _check_nonnegative(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
+
+
+def _check_fraction(name: str, value: float) -> None:
+    _check_nonnegative(name, value)
+    if value > 1:
+        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+
+
+def ring_allreduce_bytes(n_bytes: float, n_workers: int) -> float:
+    """Bytes that each worker sends (and receives) in a ring all-reduce of ``n_bytes``.
+
+    The buffer is cut into N chunks; N − 1 reduce-scatter steps and N − 1 all-gather steps each
+    pass one chunk to the next worker in the ring: 2(N − 1)/N · n_bytes, which tends to
+    2 · n_bytes, independent of N, as N grows. Zero for one worker.
+    """
+    _check_nonnegative("n_bytes", n_bytes)
+    _check_workers(n_workers)
+    return 2 * (n_workers - 1) / n_workers * n_bytes
+
+
+def ring_allreduce_seconds(n_bytes: float, n_workers: int, bandwidth: float,
+                           latency: float = 0.0) -> float:
+    """Time of a ring all-reduce: 2(N − 1)/N · n_bytes / bandwidth + 2(N − 1) · latency.
+
+    ``bandwidth`` in bytes per second per link, ``latency`` in seconds per message; the 2(N − 1)
+    steps run one after another, and every worker sends over its own link at the same time.
+    """
+    if isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real) or not bandwidth > 0:
+        raise ValueError(f"bandwidth must be a number > 0 (bytes/s), got {bandwidth!r}")
+    _check_nonnegative("latency", latency)
+    return ring_allreduce_bytes(n_bytes, n_workers) / bandwidth + 2 * (n_workers - 1) * latency
+
+
+def amdahl_speedup(parallel_fraction: float, n_workers: int) -> float:
+    """Amdahl's law: 1 / ((1 − p) + p / N) for a job whose fraction p runs in parallel.
+
+    The serial part (1 − p) caps the speed-up at 1 / (1 − p), however large N is.
+    """
+    _check_fraction("parallel_fraction", parallel_fraction)
+    _check_workers(n_workers)
+    return 1 / ((1 - parallel_fraction) + parallel_fraction / n_workers)
+
+
+def data_parallel_speedup(compute_seconds: float, n_bytes: float, n_workers: int,
+                          bandwidth: float, latency: float = 0.0, overlap: float = 0.0) -> float:
+    """Throughput speed-up of synchronous data parallelism over one worker (weak scaling).
+
+    Each of the N workers processes its own per-replica batch in ``compute_seconds`` and then
+    all-reduces ``n_bytes`` of gradients; a fraction ``overlap`` of the all-reduce hides behind
+    the backward pass. One step handles N batches, so the speed-up in examples per second is
+    N · t / (t + (1 − overlap) · T_allreduce(N)).
+    """
+    if (isinstance(compute_seconds, bool) or not isinstance(compute_seconds, numbers.Real)
+            or not compute_seconds > 0):
+        raise ValueError(f"compute_seconds must be a number > 0, got {compute_seconds!r}")
+    _check_fraction("overlap", overlap)
+    communication = ring_allreduce_seconds(n_bytes, n_workers, bandwidth, latency)
+    return n_workers * compute_seconds / (compute_seconds + (1 - overlap) * communication)
+
+
+def scaled_learning_rate(base_learning_rate: float, base_batch: int, global_batch: int) -> float:
+    """The linear scaling rule: multiply the learning rate by the factor the batch grew by.
+
+    With k times the global batch, one step averages k times as many examples, so it should move
+    as far as k small steps did: η_k = η · global_batch / base_batch (Goyal et al., 2017; with a
+    warm-up for large k).
+    """
+    _check_nonnegative("base_learning_rate", base_learning_rate)
+    for name, batch in (("base_batch", base_batch), ("global_batch", global_batch)):
+        if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+            raise ValueError(f"{name} must be an int ≥ 1, got {batch!r}")
+    return base_learning_rate * global_batch / base_batch
+
+
+# ------------------------------------------------------------------------ replica devices
+
+
+def configure_replica_devices(n_replicas: int, gpu_memory_mb: int = 1024) -> list[str]:
+    """Choose and configure the devices that ``MirroredStrategy`` will mirror over.
+
+    - two or more GPUs: every GPU is one replica (``n_replicas`` is not used);
+    - one GPU: it is split into ``n_replicas`` logical GPUs of ``gpu_memory_mb`` each;
+    - no GPU: the CPU is split into ``n_replicas`` logical CPU devices (they share its cores).
+
+    Logical devices can only be configured before TensorFlow runs its first operation, so call
+    this right after ``cl.setup``; calling it again with the same ``n_replicas`` returns the same
+    devices. Returns the device names, e.g. ``['/device:CPU:0', '/device:CPU:1']``.
+    """
+    import tensorflow as tf
+
+    if isinstance(n_replicas, bool) or not isinstance(n_replicas, numbers.Integral) \
+            or n_replicas < 1:
+        raise ValueError(f"n_replicas must be an int ≥ 1, got {n_replicas!r}")
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) >= 2:
+        return [device.name for device in tf.config.list_logical_devices("GPU")]
+    kind = "GPU" if gpus else "CPU"
+    physical = gpus[0] if gpus else tf.config.list_physical_devices("CPU")[0]
+    wanted = [tf.config.LogicalDeviceConfiguration(memory_limit=gpu_memory_mb if gpus else None)
+              for _ in range(n_replicas)]
+    current = tf.config.get_logical_device_configuration(physical)
+    if current is None or len(current) != n_replicas:
+        try:
+            tf.config.set_logical_device_configuration(physical, wanted)
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"cannot split the {kind} into {n_replicas} logical devices: TensorFlow has "
+                f"already run an operation in this process ({error}). Restart the kernel and "
+                "call configure_replica_devices right after cl.setup.") from error
+    return [device.name for device in tf.config.list_logical_devices(kind)]
+
+
+def worker_device_env(n_workers: int, n_gpus: int) -> list[dict[str, str]]:
+    """Environment variables that give each of ``n_workers`` local workers its own GPU.
+
+    With at least one GPU per worker, worker i sees only GPU i; otherwise the workers see no GPU
+    at all (two TensorFlow processes sharing a GPU would each try to reserve all its memory).
+    """
+    _check_workers(n_workers)
+    if n_gpus >= n_workers:
+        return [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(n_workers)]
+    return [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n_workers)]
+
+
+# ------------------------------------------------------------------------------- launcher
+
+_LAUNCHED: list[subprocess.Popen] = []  # every worker this Python process has started
+
+
+class WorkerError(RuntimeError):
+    """A worker of a :class:`WorkerGroup` failed, or did not finish in time.
+
+    ``index`` is the worker's index, ``problem`` what went wrong (e.g. ``"failed with exit code
+    1"``) and ``log_tail`` the last lines of its log; the message has all three.
+    """
+
+    def __init__(self, index: int, problem: str, log_tail: str):
+        self.index, self.problem, self.log_tail = index, problem, log_tail
+        super().__init__(f"worker {index} {problem}; the last lines of its log:\n{log_tail}")
+
+
+def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
+    """``n`` distinct TCP ports on ``host`` that were free a moment ago (asked from the OS).
+
+    All sockets stay open until every port is chosen, so the ports are distinct.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be an int ≥ 1, got {n!r}")
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                   for _ in range(n)]
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def tf_config(addresses: Sequence[str], index: int) -> dict:
+    """The ``TF_CONFIG`` of worker ``index`` in a cluster of workers at ``addresses``."""
+    if not 0 <= index < len(addresses):
+        raise ValueError(f"index must be in 0..{len(addresses) - 1}, got {index}")
+    return {"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}}
+
+
+def _group_alive(pgid: int) -> list[psutil.Process]:
+    alive = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if (os.getpgid(process.pid) == pgid
+                    and process.info["status"] != psutil.STATUS_ZOMBIE):
+                alive.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return alive
+
+
+def launched_groups() -> list[int]:
+    """The process groups (one per worker) that :class:`WorkerGroup` has started in this Python
+    process, oldest first."""
+    return [process.pid for process in _LAUNCHED]  # a session leader's PID is its group's ID
+
+
+def surviving_processes() -> list[int]:
+    """PIDs of processes that any :class:`WorkerGroup` of this Python process started and that
+    are still alive (zombies excluded). Empty when every worker has ended."""
+    return sorted(p.pid for pgid in launched_groups() for p in _group_alive(pgid))
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """If the notebook's kernel exits with workers still running, take them with it."""
+    for process in _LAUNCHED:
+        if process.poll() is None:  # not reaped yet, so its group ID cannot have been reused
+            _kill_group(process.pid, signal.SIGKILL)
+
+
+class WorkerGroup:
+    """The worker processes of one multi-worker job on this machine.
+
+    ``commands[i]`` is worker i's command line (``[sys.executable, "-m", module, ...]``); worker i
+    gets ``TF_CONFIG`` for a cluster of ``len(commands)`` workers on free ports of ``host``,
+    ``PYTHONUNBUFFERED=1`` (so its log is written as it happens), ``env[i]`` if given, and its
+    output (stdout and stderr) in ``log_dir/worker{i}.log``. Every worker is limited to
+    ``timeout_s`` seconds (``timeout -k`` where available) and runs in its own process group,
+    which :meth:`kill` and :meth:`stop` signal as a whole. Use it as a context manager: leaving
+    the ``with`` block stops any worker still running.
+    """
+
+    def __init__(self, commands: Sequence[Sequence[str]], log_dir: Path | str, *,
+                 timeout_s: float = 120, grace_s: float = 3, host: str = "127.0.0.1",
+                 env: Sequence[Mapping[str, str]] | None = None):
+        if not commands or any(not command for command in commands):
+            raise ValueError("commands must be a non-empty list of non-empty command lines")
+        if env is not None and len(env) != len(commands):
+            raise ValueError(f"env must have one mapping per worker ({len(commands)}), "
+                             f"got {len(env)}")
+        if not timeout_s > 0 or not grace_s > 0:
+            raise ValueError(f"timeout_s and grace_s must be > 0, got {timeout_s}, {grace_s}")
+        self.commands = [list(command) for command in commands]
+        self.log_dir = Path(log_dir)
+        self.timeout_s, self.grace_s, self.host = timeout_s, grace_s, host
+        self.env = [dict(e) for e in env] if env is not None else [{} for _ in commands]
+        self.processes: list[subprocess.Popen] = []
+        self.addresses: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.commands)
+
+    def log_path(self, index: int) -> Path:
+        return self.log_dir / f"worker{index}.log"
+
+    def log(self, index: int) -> str:
+        """Everything worker ``index`` has written so far."""
+        path = self.log_path(index)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_tail(self, index: int, lines: int = 12) -> str:
+        return "\n".join(self.log(index).rstrip().splitlines()[-lines:])
+
+    def start(self) -> WorkerGroup:
+        """Start every worker (once); returns ``self``."""
+        if self.processes:
+            raise RuntimeError("this WorkerGroup was already started")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.addresses = [f"{self.host}:{port}" for port in free_ports(len(self), self.host)]
+        guard = shutil.which("timeout")
+        for index, command in enumerate(self.commands):
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env[index],
+                   "TF_CONFIG": json.dumps(tf_config(self.addresses, index))}
+            if guard:  # ends the worker even if this process dies without cleaning up;
+                # its SIGKILL comes later than stop()'s, which keeps stop()'s report accurate
+                command = [guard, "-k", f"{2 * self.grace_s + 1:g}", f"{self.timeout_s:g}",
+                           *command]
+            with self.log_path(index).open("wb") as log:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                           stderr=subprocess.STDOUT, env=env,
+                                           start_new_session=True)
+            self.processes.append(process)
+            _LAUNCHED.append(process)
+        self._deadline = time.monotonic() + self.timeout_s
+        return self
+
+    def __enter__(self) -> WorkerGroup:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def returncodes(self) -> list[int | None]:
+        return [process.poll() for process in self.processes]
+
+    def wait_for_log(self, index: int, text: str, timeout_s: float | None = None,
+                     poll_s: float = 0.02) -> None:
+        """Return as soon as worker ``index``'s log contains ``text``.
+
+        Stops the whole group and raises :class:`WorkerError` if the worker exits first or
+        ``timeout_s`` (default: the group's remaining time) passes.
+        """
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None
+                                       else self._deadline - time.monotonic())
+        while text not in self.log(index):
+            code = self.processes[index].poll()
+            if code is not None and text not in self.log(index):
+                self.stop()
+                raise WorkerError(index, f"exited with code {code} before writing {text!r}",
+                                  self.log_tail(index))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise WorkerError(index, f"did not write {text!r} in time: stopped the group",
+                                  self.log_tail(index))
+            time.sleep(poll_s)
+
+    def kill(self, index: int) -> None:
+        """Kill worker ``index`` at once (SIGKILL to its process group), like a machine crash."""
+        if self.processes[index].poll() is None:
+            _kill_group(self.processes[index].pid, signal.SIGKILL)
+        self.processes[index].wait(timeout=self.grace_s)
+
+    def wait(self, timeout_s: float | None = None, poll_s: float = 0.05) -> list[int]:
+        """Wait until every worker has exited with code 0 and return the codes.
+
+        As soon as one worker fails, or when ``timeout_s`` (default: the group's remaining time)
+        has passed, stops the others (they would wait for the failed peer forever) and raises
+        :class:`WorkerError` naming the worker and showing its log tail.
+        """
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None
+                                       else self._deadline - time.monotonic())
+        while True:
+            codes = self.returncodes()
+            for index, code in enumerate(codes):
+                if code not in (None, 0):
+                    self.stop()
+                    raise WorkerError(index, f"failed with exit code {code}",
+                                      self.log_tail(index))
+            if all(code == 0 for code in codes):
+                return codes
+            if time.monotonic() > deadline:
+                index = codes.index(None)
+                self.stop()
+                raise WorkerError(index, "was still running at its deadline: stopped the group",
+                                  self.log_tail(index))
+            time.sleep(poll_s)
+
+    def stop(self) -> list[str]:
+        """End every worker still running: SIGTERM to its process group, then SIGKILL after
+        ``grace_s`` seconds. Returns, per worker, how it ended: ``"ended"`` (before this call:
+        it exited or was killed), ``"SIGTERM"`` or ``"SIGKILL"`` (what it took to end it)."""
+        endings = ["ended" if process.poll() is not None else "SIGTERM"
+                   for process in self.processes]
+        for process, ending in zip(self.processes, endings, strict=True):
+            if ending == "SIGTERM":
+                _kill_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace_s
+        for index, process in enumerate(self.processes):
+            group_left = _group_alive(process.pid)
+            while group_left and time.monotonic() < deadline:
+                time.sleep(0.05)
+                group_left = _group_alive(process.pid)
+            if group_left:
+                _kill_group(process.pid, signal.SIGKILL)
+                if endings[index] == "SIGTERM":
+                    endings[index] = "SIGKILL"
+            process.wait()
+        for process in self.processes:
+            psutil.wait_procs(_group_alive(process.pid), timeout=self.grace_s)
+        return endings
