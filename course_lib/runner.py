@@ -105,7 +105,8 @@ def summary_table(results: list[RunResult], max_metrics: int = 3) -> str:
     """A plain-text table: notebook, status, seconds and the first few metrics."""
     rows = [("notebook", "status", "seconds", "key metrics")]
     for r in results:
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in list(r.metrics.items())[:max_metrics])
+        shown = ", ".join(f"{k.split('.', 1)[-1]}={v:.4g}"  # the notebook names the topic
+                          for k, v in list(r.metrics.items())[:max_metrics])
         if len(r.metrics) > max_metrics:
             shown += f" (+{len(r.metrics) - max_metrics} more)"
         rows.append((r.notebook.stem, r.status, f"{r.seconds:.1f}", shown or "-"))

@@ -1,0 +1,98 @@
+"""Model builders shared by the course: the classic MNIST CNN and an MLP of the same size.
+
+Introduced in notebook 05; :func:`mnist_cnn` is the common baseline of notebooks 08 (pruning),
+09 (quantization), 10 (distillation) and 13 (capstone), so every one of them starts from exactly
+the same architecture.
+
+Conventions (all builders):
+
+- Inputs are float32 images of shape ``(28, 28, 1)`` scaled to ``[0, 1]``; :func:`scale_images`
+  turns the ``uint8`` arrays of :func:`course_lib.data.load` into that.
+- Models are returned **uncompiled** and output **logits** (no softmax): train them with
+  ``SparseCategoricalCrossentropy(from_logits=True)`` (:func:`compile_classifier` does that),
+  and apply ``keras.activations.softmax`` when probabilities are needed. Logits keep the loss
+  numerically stable and leave the last layer a plain ``Dense`` that pruning, quantization and
+  distillation (temperature-scaled logits) can treat like any other.
+- Layers have fixed names (``conv1``, ``pool1``, ...), so later notebooks can address them
+  with ``model.get_layer(name)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+MNIST_CNN_PARAMS = 225_034  # parameters of mnist_cnn(), checked by tests/test_models.py
+
+
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """``uint8`` images ``(n, height, width)`` → float32 ``(n, height, width, 1)`` in [0, 1].
+
+    Raises ValueError for another dtype (already scaled data would be divided twice) or a shape
+    that is not a stack of 2-D greyscale images.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"scale_images expects uint8 pixels (0..255), got {images.dtype}")
+    if images.ndim != 3:
+        raise ValueError(
+            f"scale_images expects a stack of greyscale images (n, height, width), got shape "
+            f"{images.shape}")
+    return (images.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def mnist_cnn(name: str = "mnist_cnn") -> keras.Model:
+    """The classic MNIST CNN, uncompiled, with logits output (225,034 parameters).
+
+    Input(28, 28, 1) → Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) →
+    MaxPooling2D(2) → Flatten → Dense(128, relu) → Dense(10) (logits). All convolutions use
+    ``valid`` padding and stride 1. Layer names: ``conv1, pool1, conv2, pool2, flatten, dense,
+    logits``.
+    """
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(IMAGE_SHAPE, name="image"),
+        layers.Conv2D(32, 3, activation="relu", name="conv1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.Conv2D(64, 3, activation="relu", name="conv2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(128, activation="relu", name="dense"),
+        layers.Dense(NUM_CLASSES, name="logits"),
+    ], name=name)
+
+
+def mnist_mlp(hidden_units: Sequence[int] = (283,), name: str = "mnist_mlp") -> keras.Model:
+    """A fully connected MNIST classifier, uncompiled, with logits output.
+
+    Input(28, 28, 1) → Flatten → Dense(h, relu) for each h in ``hidden_units`` → Dense(10).
+    The default, one hidden layer of 283 units, has 224,995 parameters: within 0.02 % of
+    :func:`mnist_cnn`, so the two compare at equal size. Layer names: ``flatten, hidden1, ...,
+    logits``.
+    """
+    if not hidden_units or any(isinstance(h, bool) or int(h) != h or h < 1 for h in hidden_units):
+        raise ValueError(f"hidden_units must be a non-empty list of positive ints, "
+                         f"got {hidden_units!r}")
+    layers = keras.layers
+    hidden = [layers.Dense(int(h), activation="relu", name=f"hidden{i + 1}")
+              for i, h in enumerate(hidden_units)]
+    return keras.Sequential([keras.Input(IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten"),
+                             *hidden, layers.Dense(NUM_CLASSES, name="logits")], name=name)
+
+
+def compile_classifier(model: keras.Model,
+                       learning_rate: float | keras.optimizers.schedules.LearningRateSchedule
+                       = 1e-3) -> keras.Model:
+    """Compile a logits classifier with Adam, sparse cross-entropy on logits, and accuracy.
+
+    Returns ``model`` (compiled in place) so that ``compile_classifier(mnist_cnn())`` reads as one
+    step. Labels are integer class ids (as :func:`course_lib.data.load` returns them).
+    """
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
