@@ -37,6 +37,13 @@ _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 # The raw MNIST files as mirrored by Google's CVDF (the copy TensorFlow Datasets downloads).
 _MNIST_IDX_ORIGIN = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 
+# Human-readable names of the label values 0..9.
+CLASS_NAMES = {
+    "mnist": tuple(str(digit) for digit in range(10)),
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"),
+}
+
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 

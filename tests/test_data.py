@@ -166,3 +166,8 @@ def test_idx_quartet_loader(tmp_path):
     (x_train, y_train), (x_test, y_test) = data._load_idx_quartet(paths)
     np.testing.assert_array_equal(x_train, images)
     np.testing.assert_array_equal(y_test, labels)
+
+
+def test_class_names_cover_every_label():
+    for name, classes in data.CLASS_NAMES.items():
+        assert name in data.REGISTRY and len(classes) == len(set(classes)) == 10
