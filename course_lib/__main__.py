@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import nbformat
 
 from . import authoring, conventions, regression, runner
+from .metrics import metrics_in
 
 
 def _notebooks(given: list[str]) -> list[Path]:
@@ -43,11 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     execute.add_argument("notebooks", nargs="+")
     execute.add_argument("--timeout", type=float, default=600, help="per-cell limit, seconds")
 
+    record = commands.add_parser(
+        "baselines", help="rewrite a profile's baselines from notebooks that already ran")
+    record.add_argument("--profile", default="default")
+    record.add_argument("--from", dest="source", type=Path, default=runner.NOTEBOOKS_DIR,
+                        help="folder of executed notebooks (default: the committed notebooks, "
+                        "which ran with the default profile)")
+    record.add_argument("--baselines", type=Path, default=regression.BASELINES_FILE)
+
     student = commands.add_parser("student", help="write student versions without solutions")
     student.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
     student.add_argument("--out", type=Path, default=Path("build/student"))
 
     args = parser.parse_args(argv)
+    if args.command == "baselines":
+        executed = runner.discover(args.source)
+        metrics = {p.stem: metrics_in(json.loads(p.read_text())) for p in executed}
+        diff = regression.write_updated_baselines(args.baselines, args.profile, metrics)
+        print(diff or f"{args.baselines.name}: no change")
+        return 0
     notebooks = _notebooks(args.notebooks)
     if args.command == "run":
         if args.update_baselines and not args.profile:

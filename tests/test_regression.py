@@ -155,3 +155,19 @@ def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_pat
     assert regression.load_baselines(baselines)["smoke"]["07_x"]["x.score"] == {
         "baseline": 1.0, "direction": "at_least", "tolerance": 0.5}
     assert runner.run_course([notebook], out, 120, profile="smoke", baselines=baselines) == 0
+
+
+def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
+    from course_lib.__main__ import main
+    from course_lib.metrics import MIME_TYPE
+
+    executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("record(...)")])
+    executed.cells[0].outputs = [nbformat.v4.new_output(
+        "display_data", data={MIME_TYPE: {"name": "x.score", "value": 0.75},
+                              "text/plain": "recorded x.score = 0.75"})]
+    nbformat.write(executed, tmp_path / "07_x.ipynb")
+    baselines = tmp_path / "baselines.yaml"
+    assert main(["baselines", "--from", str(tmp_path), "--baselines", str(baselines)]) == 0
+    assert "+      baseline: 0.75" in capsys.readouterr().out
+    assert regression.load_baselines(baselines) == {"default": {"07_x": {"x.score": {
+        "baseline": 0.75, "direction": "within", "tolerance": 0.0375}}}}
