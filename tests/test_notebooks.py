@@ -1,8 +1,10 @@
 """Every course notebook follows the mechanical conventions of CONTRIBUTING.md."""
 
+import ast
 import json
 
 import nbformat
+import papermill
 import pytest
 
 from course_lib import conventions, runner
@@ -110,3 +112,14 @@ def test_unexecuted_notebook_is_reported(tmp_path):
     path = tmp_path / "07_title.ipynb"
     path.write_text(json.dumps(notebook))
     assert any("executed in order" in p for p in conventions.problems(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_papermill_sees_every_parameter(path):
+    """Papermill silently skips a parameter line it cannot parse (e.g. an '=' in the comment)."""
+    cells = json.loads(path.read_text())["cells"]
+    source = "".join(next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+                     ["source"])
+    assigned = [target.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                for target in node.targets]
+    assert list(papermill.inspect_notebook(str(path))) == assigned
