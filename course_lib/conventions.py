@@ -56,8 +56,13 @@ def _structure_problems(path: Path, cells: list[dict]) -> list[str]:
     elif tagged[0] + 1 >= len(code) or "check_param" not in _source(code[tagged[0] + 1]):
         problems.append("the code cell after 'parameters' must validate them with check_param")
     for c in code:
-        if IGNORE_TAG in _tags(c) and not _source(c).lstrip().startswith("#"):
+        tagged_ignore = IGNORE_TAG in _tags(c)
+        says_ignore = _source(c).startswith(f"# {IGNORE_TAG}")
+        if tagged_ignore and not _source(c).lstrip().startswith("#"):
             problems.append(f"a cell tagged {IGNORE_TAG} must start with a comment saying why: "
+                            f"{_source(c)[:50]!r}")
+        elif says_ignore and not tagged_ignore:
+            problems.append(f"a cell whose comment says {IGNORE_TAG} must carry that tag: "
                             f"{_source(c)[:50]!r}")
     if not any(c["cell_type"] == "markdown" and re.search(r"(?m)^## Exercises", _source(c))
                for c in cells):

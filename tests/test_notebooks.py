@@ -99,6 +99,12 @@ def test_ignored_cells_must_say_why_and_exercises_need_solutions(tmp_path):
     assert "start with a comment" in found and "tagged 'solution'" in found
 
 
+def test_an_ignore_comment_without_the_tag_is_a_problem(tmp_path):
+    notebook = good_notebook()
+    notebook.cells[4].source = "# nbval-ignore-output: timings\nprint(1)"
+    assert any("must carry that tag" in p for p in problems_of(tmp_path, notebook))
+
+
 def test_size_limit(tmp_path):
     notebook = good_notebook()
     notebook.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout",
