@@ -2,6 +2,7 @@
 
 import os
 
+import nbformat
 import pytest
 
 from course_lib import data
@@ -17,3 +18,14 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "data_dir"))
     monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "cache"))
     monkeypatch.setenv(data.NO_DOWNLOAD_ENV, "1")
+
+
+def write_notebook(path, *sources):
+    """A tiny notebook whose first code cell (of ``sources``) is tagged ``parameters``."""
+    cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, path)
+    return path

@@ -6,6 +6,7 @@ import nbformat
 import pytest
 import yaml
 
+from conftest import write_notebook
 from course_lib import regression, runner
 from course_lib.regression import Check, RegressionConfigError, compare, passes
 
@@ -98,17 +99,6 @@ def test_updated_baselines_keep_tolerances_and_drop_stale_metrics():
         "cnn.test_accuracy": {"baseline": 0.993, "direction": "at_least", "tolerance": 0.002},
         "cnn.latency_ms": {"baseline": 40.0, "direction": "within", "tolerance": 2.0}}
     assert new["default"] == {"05_cnn": {}} and baselines["smoke"] is EXPECTED  # not mutated
-
-
-def write_notebook(path, parameters, *sources):
-    cells = [nbformat.v4.new_code_cell(parameters)] + [nbformat.v4.new_code_cell(s)
-                                                       for s in sources]
-    cells[0].metadata["tags"] = ["parameters"]
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, path)
-    return path
 
 
 def test_unknown_parameter_fails_before_anything_runs(tmp_path, monkeypatch):

@@ -4,21 +4,11 @@ import json
 import os
 import uuid
 
-import nbformat
 import psutil
 
+from conftest import write_notebook
 from course_lib import runner
 from course_lib.__main__ import main
-
-
-def write_notebook(path, *sources):
-    cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    cells[0].metadata["tags"] = ["parameters"]
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, path)
-    return path
 
 
 def test_passing_and_failing_notebooks(tmp_path, capsys):
