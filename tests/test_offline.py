@@ -5,8 +5,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REAL_CACHE_DIR, REAL_DATA_DIR
 
+from conftest import REAL_CACHE_DIR, REAL_DATA_DIR
 from course_lib import data, regression, runner
 
 GUARD = Path(__file__).parent / "offline_guard"
