@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="rewrite the profile's baselines from this run and show the diff")
     run.add_argument("--report", action="store_true",
                      help="render the executed notebooks and an index page to HTML")
+    run.add_argument("--memory-limit", type=float, default=runner.MEMORY_LIMIT_MB,
+                     help="peak memory allowed per notebook in MB, kernel and the processes "
+                     f"it starts (default: {runner.MEMORY_LIMIT_MB})")
 
     execute = commands.add_parser("execute", help="re-execute notebooks in place (authors)")
     execute.add_argument("notebooks", nargs="+")
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return runner.run_course(notebooks, args.out, args.timeout, profile=args.profile,
                                      jobs=args.jobs, baselines=args.baselines,
-                                     update_baselines=args.update_baselines, report=args.report)
+                                     update_baselines=args.update_baselines, report=args.report,
+                                     memory_limit_mb=args.memory_limit)
         except regression.RegressionConfigError as error:
             sys.exit(f"error: {error}")
     if args.command == "execute":

@@ -54,11 +54,12 @@ def write_index(out_dir: Path, title: str, results: list, checks: list[Check]) -
         page = pages.get(out_dir / r.notebook.name)
         name = html.escape(r.notebook.stem)
         link = f'<a href="{page.relative_to(out_dir)}">{name}</a>' if page else name
-        summary.append([link, _status(r.status), f"{r.seconds:.1f}", html.escape(r.error)])
+        summary.append([link, _status(r.status), f"{r.seconds:.1f}", f"{r.peak_mb:.0f}",
+                        html.escape(r.error)])
     metrics = [[html.escape(r.notebook.stem), html.escape(k), f"{v:.6g}"]
                for r in results for k, v in sorted(r.metrics.items())]
     parts = [f"<h1>{html.escape(title)}</h1>", "<h2>Notebooks</h2>",
-             _table(["notebook", "status", "seconds", "error"], summary)]
+             _table(["notebook", "status", "seconds", "peak MB", "error"], summary)]
     if checks:
         rows = [[*(html.escape(cell) for cell in check_row(c)[:-1]), _status(c.status)]
                 for c in checks]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from .metrics import metrics_in
 from .paths import NOTEBOOKS_DIR
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+MEMORY_LIMIT_MB = 4096  # the course's rule: every notebook peaks under 4 GB
 
 
 @dataclass
@@ -37,6 +39,47 @@ class RunResult:
     seconds: float
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""
+    peak_mb: float = 0.0  # resident memory of the kernel and what it started, sampled
+
+
+class PeakMemory(threading.Thread):
+    """Samples, until :meth:`stop`, the resident memory of every process below ``pid`` (for
+    papermill: the kernel and whatever the notebook starts) and keeps the peak of their sum.
+
+    Sampling every ``interval`` seconds can miss a spike shorter than that; a sum of resident
+    sets counts shared pages twice. Both are acceptable for checking a budget of gigabytes.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_bytes = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_bytes = max(self.peak_bytes, self.resident_bytes())
+
+    def resident_bytes(self) -> int:
+        """The summed resident memory of the processes below the root, now."""
+        try:
+            family = self.root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for process in family:
+            try:
+                total += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def stop(self) -> float:
+        """Stop sampling; return the peak in MB."""
+        self._done.set()
+        self.join()
+        return self.peak_bytes / 2**20
 
 
 def discover(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -84,6 +127,8 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
+    memory = PeakMemory(process.pid)
+    memory.start()
     try:
         log, _ = process.communicate(timeout=timeout)
         status = "ok" if process.returncode == 0 else "failed"
@@ -92,7 +137,7 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
         log, status = "", "timeout"
     seconds = time.perf_counter() - start
     executed = json.loads(output.read_text()) if output.exists() else {}
-    result = RunResult(notebook, status, seconds, metrics_in(executed))
+    result = RunResult(notebook, status, seconds, metrics_in(executed), peak_mb=memory.stop())
     if status == "timeout":
         result.error = f"exceeded the time limit of {timeout:.0f} s"
     elif status == "failed":
@@ -102,16 +147,17 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
 
 
 def summary_table(results: list[RunResult], max_metrics: int = 3) -> str:
-    """A plain-text table: notebook, status, seconds and the first few metrics."""
-    rows = [("notebook", "status", "seconds", "key metrics")]
+    """A plain-text table: notebook, status, seconds, peak MB and the first few metrics."""
+    rows = [("notebook", "status", "seconds", "peak MB", "key metrics")]
     for r in results:
         shown = ", ".join(f"{k.split('.', 1)[-1]}={v:.4g}"  # the notebook names the topic
                           for k, v in list(r.metrics.items())[:max_metrics])
         if len(r.metrics) > max_metrics:
             shown += f" (+{len(r.metrics) - max_metrics} more)"
-        rows.append((r.notebook.stem, r.status, f"{r.seconds:.1f}", shown or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}" for a, b, c, d in rows]
+        rows.append((r.notebook.stem, r.status, f"{r.seconds:.1f}", f"{r.peak_mb:.0f}",
+                     shown or "-"))
+    w = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}  {d:>{w[3]}}  {e}" for a, b, c, d, e in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
     return "\n".join(lines)
 
@@ -136,11 +182,13 @@ def run_all(notebooks: list[Path], out_dir: Path, timeout: float,
 def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
                profile: str | None = None, jobs: int = 1,
                baselines: Path = regression.BASELINES_FILE,
-               update_baselines: bool = False, report: bool = False) -> int:
+               update_baselines: bool = False, report: bool = False,
+               memory_limit_mb: float = MEMORY_LIMIT_MB) -> int:
     """Run ``notebooks``, write ``metrics.json``, print a summary; with a ``profile``, pass its
     parameters and check the metrics against ``baselines`` (or rewrite them).
 
-    Returns the process exit code: 0 if every notebook succeeded and no metric regressed.
+    Returns the process exit code: 0 if every notebook succeeded within ``memory_limit_mb`` and
+    no metric regressed.
     """
     parameters = regression.load_profile(profile) if profile else {}
     for notebook in notebooks:  # fail on a typo before spending minutes on execution
@@ -152,6 +200,8 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
     print(summary_table(results))
     failed = [f"{r.notebook.name}: {r.error} (see {out_dir / r.notebook.name})"
               for r in results if r.status != "ok"]
+    failed += [f"{r.notebook.name}: peak memory {r.peak_mb:.0f} MB is above the limit of "
+               f"{memory_limit_mb:.0f} MB" for r in results if r.peak_mb > memory_limit_mb]
     checks = []
     if profile and update_baselines:
         diff = regression.write_updated_baselines(baselines, profile, metrics)

@@ -135,6 +135,7 @@ def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_pat
     assert "FAILED 07_x x.score: REGRESSION" in capsys.readouterr().err
     index = (out / "index.html").read_text()
     assert 'href="html/07_x.html"' in index and "REGRESSION" in index
+    assert "<th>peak MB</th>" in index
     assert "recorded x.score = 1" in (out / "html" / "07_x.html").read_text()
 
     status = runner.run_course([notebook], out, 120, profile="smoke", baselines=baselines,

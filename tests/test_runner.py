@@ -37,6 +37,19 @@ def test_time_limit_kills_papermill_and_its_kernel(tmp_path, monkeypatch):
     assert not _processes_with(marker), "papermill or its kernel outlived the time limit"
 
 
+def test_peak_memory_is_measured_and_limited(tmp_path, capsys):
+    hungry = write_notebook(
+        tmp_path / "04_hungry.ipynb", "MB = 400",
+        "import time\nimport numpy as np\nblock = np.ones(MB * 2**20, np.uint8)\ntime.sleep(1)")
+    status = main(["run", str(hungry), "--out", str(tmp_path / "build"), "--memory-limit", "300"])
+    captured = capsys.readouterr()
+    assert status == 1
+    peak = float(captured.out.split("04_hungry")[-1].split()[2])  # summary row: status s MB
+    assert 400 < peak < 1000
+    assert "FAILED 04_hungry.ipynb: peak memory" in captured.err
+    assert "above the limit of 300 MB" in captured.err
+
+
 def _processes_with(marker):
     found = []
     for process in psutil.process_iter():
@@ -51,11 +64,11 @@ def _processes_with(marker):
 
 def test_summary_table_layout():
     results = [runner.RunResult(runner.NOTEBOOKS_DIR / "01_x.ipynb", "ok", 1.25,
-                                {"x.a": 1.0, "x.b": 2.0, "x.c": 3.0, "x.d": 4.0})]
+                                {"x.a": 1.0, "x.b": 2.0, "x.c": 3.0, "x.d": 4.0}, peak_mb=812.4)]
     lines = runner.summary_table(results).splitlines()
-    assert lines[0].split() == ["notebook", "status", "seconds", "key", "metrics"]
+    assert lines[0].split() == ["notebook", "status", "seconds", "peak", "MB", "key", "metrics"]
     assert set(lines[1]) == {"-"}
-    assert lines[2].split()[:3] == ["01_x", "ok", "1.2"]
+    assert lines[2].split()[:4] == ["01_x", "ok", "1.2", "812"]
     assert lines[2].endswith("a=1, b=2, c=3 (+1 more)")
 
 
