@@ -33,12 +33,12 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 course: $(STAMP)
-	$(BIN)/python -m course_lib run --profile default --report --out build
+	$(BIN)/python -m course_tools run --profile default --report --out build
 
 test: lint unit nbval regression
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib tests notebooks
+	$(BIN)/ruff check course_lib course_tools tests notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -48,10 +48,10 @@ nbval: $(STAMP)
 		--nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 regression: $(STAMP)
-	$(BIN)/python -m course_lib run --profile $(PROFILE) -j $(JOBS) --report --out build/$(PROFILE)
+	$(BIN)/python -m course_tools run --profile $(PROFILE) -j $(JOBS) --report --out build/$(PROFILE)
 
 baselines: $(STAMP)
-	$(BIN)/python -m course_lib run --profile $(PROFILE) -j $(JOBS) --update-baselines \
+	$(BIN)/python -m course_tools run --profile $(PROFILE) -j $(JOBS) --update-baselines \
 		--out build/$(PROFILE)
 
 lab: $(STAMP)
@@ -59,10 +59,10 @@ lab: $(STAMP)
 
 execute: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make execute NB=notebooks/NN_slug.ipynb"; exit 2; }
-	$(BIN)/python -m course_lib execute $(NB)
+	$(BIN)/python -m course_tools execute $(NB)
 
 student: $(STAMP)
-	$(BIN)/python -m course_lib student --out build/student
+	$(BIN)/python -m course_tools student --out build/student
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra lock --universal \

@@ -2,7 +2,7 @@
 
 from nbval.plugin import IPyNbFile
 
-from course_lib.metrics import MIME_TYPE
+from course_lib.results import MIME_TYPE
 
 
 def pytest_collectstart(collector):

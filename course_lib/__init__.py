@@ -17,10 +17,10 @@ import os
 # a value the user set is respected.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from .environment import environment_report, lock_mismatches, setup
 from .gradients import numerical_gradient, relative_error
-from .metrics import record
-from .params import ParameterError, check_param
-from .runtime import environment_report, lock_mismatches, setup
+from .parameters import ParameterError, check_param
+from .results import record
 
 __all__ = ["ParameterError", "check_param", "environment_report", "lock_mismatches",
            "numerical_gradient", "record", "relative_error", "setup"]

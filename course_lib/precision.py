@@ -10,7 +10,7 @@ numbers on each side of that trade so the notebook can assert them:
 - :func:`activation_bytes` computes the activation memory of a Keras model from each layer's
   compute dtype, so a mixed policy's saving is computed, not guessed;
 - :func:`policy_hardware` says which hardware makes each Keras policy fast, given
-  :func:`course_lib.runtime.cpu_features` and the GPUs TensorFlow sees;
+  :func:`course_lib.environment.cpu_features` and the GPUs TensorFlow sees;
 - :class:`EpochTimer` records wall-clock and CPU seconds per epoch of ``model.fit``,
   :func:`median_seconds` times a function, and :func:`using_policy` sets a Keras global dtype
   policy for a ``with`` block only, so that no cell leaks its policy into the next.
@@ -111,7 +111,7 @@ def policy_hardware(cpu_features: Mapping[str, bool],
                     gpu_compute_capabilities: Sequence[tuple[int, int]]) -> list[dict]:
     """For each Keras policy: what makes it fast, and whether this machine has it.
 
-    ``cpu_features`` is :func:`course_lib.runtime.cpu_features`; ``gpu_compute_capabilities``
+    ``cpu_features`` is :func:`course_lib.environment.cpu_features`; ``gpu_compute_capabilities``
     one (major, minor) per GPU (from ``tf.config.experimental.get_device_details``). bfloat16
     is fast on CPUs with AVX-512 BF16 or AMX and on GPUs of compute capability 8.0 (Ampere) or
     newer; float16 needs GPU tensor cores (compute capability 7.0, Volta, or newer).

@@ -3,7 +3,7 @@
 Introduced in notebook 12, whose launcher (:class:`course_lib.distributed.WorkerGroup`) starts
 it once per worker::
 
-    python -m course_lib.multiworker_train --out DIR [--steps 30 --checkpoint-every 5 ...]
+    python -m course_tools.distributed.worker --out DIR [--steps 30 --checkpoint-every 5 ...]
 
 ``TF_CONFIG`` (set by the launcher) tells the worker who it is. It trains a tiny classifier on
 synthetic data with a custom loop (``strategy.run``), because Keras 3 ``model.fit`` fails under

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from .regression import CHECK_HEADER, Check, check_row
+from .baselines import CHECK_HEADER, Check, check_row
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
@@ -44,7 +44,7 @@ def render_notebooks(executed: list[Path], html_dir: Path) -> dict[Path, Path]:
 def write_index(out_dir: Path, title: str, results: list, checks: list[Check]) -> Path:
     """Write ``out_dir/index.html``: run summary (linked), metric checks and all metrics.
 
-    ``results`` are :class:`course_lib.runner.RunResult`; each executed copy is rendered.
+    ``results`` are :class:`course_tools.runner.RunResult`; each executed copy is rendered.
     """
     executed = [out_dir / r.notebook.name for r in results
                 if (out_dir / r.notebook.name).exists()]

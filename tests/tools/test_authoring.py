@@ -2,7 +2,7 @@
 
 import nbformat
 
-from course_lib.authoring import PLACEHOLDER, student_version
+from course_tools.authoring import PLACEHOLDER, student_version
 
 
 def test_student_version_replaces_solutions():

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from course_lib import runner
+from course_tools import runner
 
 NOTEBOOKS = runner.discover()
 BAD_SEEDS = [("not-a-number", "parameter SEED must be an int; got str 'not-a-number'"),

@@ -2,7 +2,7 @@
 
 from importlib import metadata
 
-from course_lib.runtime import lock_mismatches
+from course_lib.environment import lock_mismatches
 
 
 def test_lock_mismatches_finds_wrong_and_missing_versions(tmp_path):

@@ -1,5 +1,5 @@
 """Proof that the course needs no network: a data-loading notebook runs with downloads allowed
-but every non-loopback connection refused (tests/offline_guard/sitecustomize.py)."""
+but every non-loopback connection refused (tests/notebooks/offline_guard/sitecustomize.py)."""
 
 from pathlib import Path
 
@@ -7,7 +7,8 @@ import nbformat
 import pytest
 
 from conftest import REAL_CACHE_DIR, REAL_DATA_DIR
-from course_lib import data, regression, runner
+from course_lib import data
+from course_tools import baselines, runner
 
 GUARD = Path(__file__).parent / "offline_guard"
 
@@ -43,7 +44,7 @@ def test_welcome_notebook_loads_and_verifies_all_data_offline(offline, tmp_path)
     if not all(row["status"].startswith("ok") for row in data.check_all(download=False)):
         pytest.skip("the datasets are not available locally (set COURSE_DATA_DIR)")
     notebook = runner.NOTEBOOKS_DIR / "00_welcome.ipynb"
-    smoke = regression.load_profile("smoke").get(notebook.stem, {})
+    smoke = baselines.load_profile("smoke").get(notebook.stem, {})
     result = runner.run_notebook(notebook, tmp_path, timeout=300, parameters=smoke)
     assert result.status == "ok", result.error
     assert result.metrics["welcome.dataset_files_verified"] == sum(

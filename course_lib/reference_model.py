@@ -1,9 +1,9 @@
-"""The common starting point of the compression notebooks: the MNIST CNN, trained one way.
+"""The reference model of the compression notebooks: the MNIST CNN, trained one way.
 
-Introduced for notebooks 08 (pruning), 09 (quantization) and 10 (distillation), and used by 13
-(capstone): each calls :func:`train_baseline` with the same arguments, so every technique is
-measured against exactly the same model (training is seeded and deterministic) and the capstone
-can combine them. The architecture is :func:`course_lib.models.mnist_cnn` from notebook 05.
+Introduced for notebooks 08 (pruning), 09 (quantization) and 10 (distillation): each calls
+:func:`train_reference_cnn` with the same arguments, so every technique is measured against
+exactly the same model (training is seeded and deterministic). The architecture is
+:func:`course_lib.models.mnist_cnn` from notebook 05.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class MnistSplits:
 
 
 @dataclass
-class Baseline:
+class ReferenceModel:
     """A trained baseline model, the data it was trained and tested on, and its accuracy."""
 
     model: keras.Model
@@ -49,8 +49,8 @@ def load_mnist(train_size: int | None = None) -> MnistSplits:
                        y_test.astype(np.int64))
 
 
-def train_baseline(epochs: int = 3, batch_size: int = 128, train_size: int | None = None,
-                   seed: int = 0, log: bool = True) -> Baseline:
+def train_reference_cnn(epochs: int = 3, batch_size: int = 128, train_size: int | None = None,
+                   seed: int = 0, log: bool = True) -> ReferenceModel:
     """Train :func:`~course_lib.models.mnist_cnn` with Adam (learning rate 1e-3) and return it
     with its test accuracy. Deterministic for a given seed (with ``cl.setup``'s op determinism).
 
@@ -62,4 +62,4 @@ def train_baseline(epochs: int = 3, batch_size: int = 128, train_size: int | Non
     model.fit(splits.x_train, splits.y_train, epochs=epochs, batch_size=batch_size, verbose=0,
               callbacks=[EpochLogger(prefix="baseline ")] if log else [])
     _, accuracy = model.evaluate(splits.x_test, splits.y_test, batch_size=1024, verbose=0)
-    return Baseline(model, splits, float(accuracy))
+    return ReferenceModel(model, splits, float(accuracy))

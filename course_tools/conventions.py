@@ -1,7 +1,7 @@
 """The mechanical notebook conventions of CONTRIBUTING.md, as a checker.
 
-Used by ``tests/test_notebooks.py`` (so CI enforces them) and by ``python -m course_lib execute``
-(so an author sees problems right after re-executing a notebook).
+Used by ``tests/notebooks/test_notebooks.py`` (so CI enforces them) and by ``python -m
+course_tools execute`` (so an author sees problems right after re-executing a notebook).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from .paths import PROJECT_ROOT
+from course_lib.paths import PROJECT_ROOT
 
 MAX_BYTES = 2_000_000
 NAME = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from course_lib.metrics import MIME_TYPE, metrics_in, record
+from course_lib.results import MIME_TYPE, metrics_in, record
 
 
 def test_record_outside_ipython_prints_a_line(capsys):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from course_lib import distributed as d
-from course_lib import multiworker_train as mw
+from course_lib.distributed import worker as mw
 
 PY = sys.executable
 
@@ -216,7 +216,7 @@ def test_train_step_on_one_device_is_plain_sgd():
 
 
 def test_two_worker_job_ends_with_identical_weights(tmp_path, no_orphans):
-    command = [PY, "-m", "course_lib.multiworker_train", "--out", str(tmp_path / "out"),
+    command = [PY, "-m", "course_lib.distributed.worker", "--out", str(tmp_path / "out"),
                "--checkpoint-dir", str(tmp_path / "ckpt" / "chief"), "--steps", "3",
                "--checkpoint-every", "2", "--global-batch", "8"]
     with d.WorkerGroup([command, command], tmp_path / "logs", timeout_s=120,

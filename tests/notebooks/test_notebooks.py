@@ -7,8 +7,8 @@ import nbformat
 import papermill
 import pytest
 
-from course_lib import conventions, runner
 from course_lib.paths import PROJECT_ROOT
+from course_tools import conventions, runner
 
 NOTEBOOKS = runner.discover()
 

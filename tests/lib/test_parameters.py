@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.params import ParameterError, check_param
+from course_lib.parameters import ParameterError, check_param
 
 
 @pytest.mark.parametrize("value,kind,bounds", [

@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib {run,execute,student} ...`` (see ``--help``)."""
+"""Command line: ``python -m course_tools {run,execute,student} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import authoring, conventions, regression, runner
-from .metrics import metrics_in
+from course_lib.results import metrics_in
+
+from . import authoring, baselines, conventions, runner
 
 
 def _notebooks(given: list[str]) -> list[Path]:
@@ -24,7 +25,7 @@ def _notebooks(given: list[str]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib")
+    parser = argparse.ArgumentParser(prog="python -m course_tools")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="execute notebooks with papermill, collect metrics")
@@ -33,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=600,
                      help="wall-clock limit per notebook in seconds (default: 600)")
     run.add_argument("--profile", help="parameter profile in regression/profiles/ "
-                     f"({', '.join(regression.available_profiles())}); checks the baselines")
+                     f"({', '.join(baselines.available_profiles())}); checks the baselines")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks run at a time")
-    run.add_argument("--baselines", type=Path, default=regression.BASELINES_FILE)
+    run.add_argument("--baselines", type=Path, default=baselines.BASELINES_FILE)
     run.add_argument("--update-baselines", action="store_true",
                      help="rewrite the profile's baselines from this run and show the diff")
     run.add_argument("--report", action="store_true",
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     record.add_argument("--from", dest="source", type=Path, default=runner.NOTEBOOKS_DIR,
                         help="folder of executed notebooks (default: the committed notebooks, "
                         "which ran with the default profile)")
-    record.add_argument("--baselines", type=Path, default=regression.BASELINES_FILE)
+    record.add_argument("--baselines", type=Path, default=baselines.BASELINES_FILE)
 
     student = commands.add_parser("student", help="write student versions without solutions")
     student.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "baselines":
         executed = runner.discover(args.source)
         metrics = {p.stem: metrics_in(json.loads(p.read_text())) for p in executed}
-        diff = regression.write_updated_baselines(args.baselines, args.profile, metrics)
+        diff = baselines.write_updated_baselines(args.baselines, args.profile, metrics)
         print(diff or f"{args.baselines.name}: no change")
         return 0
     notebooks = _notebooks(args.notebooks)
@@ -75,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--jobs must be at least 1")
         try:
             return runner.run_course(notebooks, args.out, args.timeout, profile=args.profile,
-                                     jobs=args.jobs, baselines=args.baselines,
+                                     jobs=args.jobs, baselines_file=args.baselines,
                                      update_baselines=args.update_baselines, report=args.report,
                                      memory_limit_mb=args.memory_limit)
-        except regression.RegressionConfigError as error:
+        except baselines.RegressionConfigError as error:
             sys.exit(f"error: {error}")
     if args.command == "execute":
         status = 0

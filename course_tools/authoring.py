@@ -1,7 +1,7 @@
 """Author tools: re-execute a notebook in place, and make the student version of a notebook.
 
-Used through ``python -m course_lib execute`` (``make execute NB=...``) and
-``python -m course_lib student`` (``make student``).
+Used through ``python -m course_tools execute`` (``make execute NB=...``) and
+``python -m course_tools student`` (``make student``).
 """
 
 from __future__ import annotations

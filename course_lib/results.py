@@ -4,7 +4,7 @@ Introduced in notebook 00; every notebook records its key results with :func:`re
 
 A recorded metric is displayed as an output of the cell that records it, in two forms: a short
 text line for the reader, and a machine-readable payload (MIME type :data:`MIME_TYPE`) that
-``python -m course_lib run`` reads back from the executed notebook. Nothing is written to disk,
+``python -m course_tools run`` reads back from the executed notebook. Nothing is written to disk,
 so recording is harmless in JupyterLab and needs no configuration.
 """
 

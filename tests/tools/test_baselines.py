@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from conftest import write_notebook
-from course_lib import regression, runner
-from course_lib.regression import Check, RegressionConfigError, compare, passes
+from course_tools import baselines, runner
+from course_tools.baselines import Check, RegressionConfigError, compare, passes
 
 
 @pytest.mark.parametrize("value,baseline,direction,tolerance,expected", [
@@ -57,13 +57,13 @@ def test_notebooks_that_did_not_run_are_not_compared():
 def test_tables():
     checks = compare({"05_cnn": {"cnn.test_accuracy": 0.99, "cnn.params": 225034,
                                  "cnn.macs": 1.0e6}}, EXPECTED)
-    text = regression.checks_table(checks).splitlines()
-    assert text[0].split() == list(regression.CHECK_HEADER)
+    text = baselines.checks_table(checks).splitlines()
+    assert text[0].split() == list(baselines.CHECK_HEADER)
     assert [line.split()[1] for line in text[2:]] == ["cnn.macs", "cnn.params",
                                                       "cnn.test_accuracy"]
     assert text[4].split() == ["05_cnn", "cnn.test_accuracy", "0.991", "0.99", "≥", "baseline",
                                "−", "0.002", "ok"]
-    markdown = regression.checks_table(checks, markdown=True).splitlines()
+    markdown = baselines.checks_table(checks, markdown=True).splitlines()
     assert markdown[0] == "| notebook | metric | baseline | value | tolerance | status |"
     assert markdown[2] == "| 05_cnn | cnn.macs | 1e+06 | 1e+06 | ± 10 | ok |"
 
@@ -77,23 +77,23 @@ def test_malformed_baselines_are_rejected(tmp_path, spec, message):
     path = tmp_path / "baselines.yaml"
     path.write_text(yaml.safe_dump({"smoke": {"05_cnn": {"cnn.params": spec}}}))
     with pytest.raises(RegressionConfigError, match=message):
-        regression.load_baselines(path)
+        baselines.load_baselines(path)
 
 
 def test_profiles(tmp_path):
     (tmp_path / "smoke.yaml").write_text("05_cnn:\n  EPOCHS: 1\n00_welcome:\n")
     (tmp_path / "broken.yaml").write_text("- just a list\n")
-    assert regression.load_profile("smoke", tmp_path) == {"05_cnn": {"EPOCHS": 1},
+    assert baselines.load_profile("smoke", tmp_path) == {"05_cnn": {"EPOCHS": 1},
                                                           "00_welcome": {}}
     with pytest.raises(RegressionConfigError, match=r"no profile 'fast'.*\['broken', 'smoke'\]"):
-        regression.load_profile("fast", tmp_path)
+        baselines.load_profile("fast", tmp_path)
     with pytest.raises(RegressionConfigError, match="must map notebook names"):
-        regression.load_profile("broken", tmp_path)
+        baselines.load_profile("broken", tmp_path)
 
 
 def test_updated_baselines_keep_tolerances_and_drop_stale_metrics():
     baselines = {"smoke": EXPECTED, "default": {"05_cnn": {}}}
-    new = regression.updated_baselines(
+    new = baselines.updated_baselines(
         baselines, "smoke", {"05_cnn": {"cnn.test_accuracy": 0.993, "cnn.latency_ms": 40.0}})
     assert new["smoke"]["05_cnn"] == {
         "cnn.test_accuracy": {"baseline": 0.993, "direction": "at_least", "tolerance": 0.002},
@@ -106,7 +106,7 @@ def test_unknown_parameter_fails_before_anything_runs(tmp_path, monkeypatch):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "smoke.yaml").write_text("05_x:\n  EPOCH: 1\n")
-    monkeypatch.setattr(regression, "PROFILES_DIR", profiles)
+    monkeypatch.setattr(baselines, "PROFILES_DIR", profiles)
     with pytest.raises(RegressionConfigError,
                        match="05_x.ipynb has no parameter EPOCH; its parameters are EPOCHS, SEED"):
         runner.run_course([notebook], tmp_path / "out", 60, profile="smoke")
@@ -120,13 +120,13 @@ def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_pat
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "smoke.yaml").write_text("07_x:\n  SCALE: 2\n")
-    monkeypatch.setattr(regression, "PROFILES_DIR", profiles)
-    baselines = tmp_path / "baselines.yaml"
-    baselines.write_text(yaml.safe_dump({"smoke": {"07_x": {
+    monkeypatch.setattr(baselines, "PROFILES_DIR", profiles)
+    baselines_file = tmp_path / "baselines.yaml"
+    baselines_file.write_text(yaml.safe_dump({"smoke": {"07_x": {
         "x.score": {"baseline": 2.0, "direction": "at_least", "tolerance": 0.5}}}}))
     out = tmp_path / "out"
 
-    status = runner.run_course([notebook], out, 120, profile="smoke", baselines=baselines,
+    status = runner.run_course([notebook], out, 120, profile="smoke", baselines_file=baselines_file,
                                report=True)
     assert status == 1  # 1.0 < 2.0 - 0.5
     assert json.loads((out / "metrics.json").read_text()) == {"07_x": {"x.score": 1.0}}
@@ -138,19 +138,19 @@ def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_pat
     assert "<th>peak MB</th>" in index
     assert "recorded x.score = 1" in (out / "html" / "07_x.html").read_text()
 
-    status = runner.run_course([notebook], out, 120, profile="smoke", baselines=baselines,
+    status = runner.run_course([notebook], out, 120, profile="smoke", baselines_file=baselines_file,
                                update_baselines=True)
     assert status == 0
     printed = capsys.readouterr().out
     assert "-      baseline: 2.0\n" in printed and "+      baseline: 1.0\n" in printed
-    assert regression.load_baselines(baselines)["smoke"]["07_x"]["x.score"] == {
+    assert baselines.load_baselines(baselines)["smoke"]["07_x"]["x.score"] == {
         "baseline": 1.0, "direction": "at_least", "tolerance": 0.5}
-    assert runner.run_course([notebook], out, 120, profile="smoke", baselines=baselines) == 0
+    assert runner.run_course([notebook], out, 120, profile="smoke", baselines_file=baselines_file) == 0
 
 
 def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
-    from course_lib.__main__ import main
-    from course_lib.metrics import MIME_TYPE
+    from course_lib.results import MIME_TYPE
+    from course_tools.__main__ import main
 
     executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("record(...)")])
     executed.cells[0].outputs = [nbformat.v4.new_output(
@@ -160,5 +160,5 @@ def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
     baselines = tmp_path / "baselines.yaml"
     assert main(["baselines", "--from", str(tmp_path), "--baselines", str(baselines)]) == 0
     assert "+      baseline: 0.75" in capsys.readouterr().out
-    assert regression.load_baselines(baselines) == {"default": {"07_x": {"x.score": {
+    assert baselines.load_baselines(baselines) == {"default": {"07_x": {"x.score": {
         "baseline": 0.75, "direction": "within", "tolerance": 0.0375}}}}

@@ -1,6 +1,6 @@
 """Regression checks: parameter profiles, metric baselines with tolerances, and their comparison.
 
-Used by ``python -m course_lib run --profile NAME`` (``make regression``, ``make course``).
+Used by ``python -m course_tools run --profile NAME`` (``make regression``, ``make course``).
 
 - A *profile* (``regression/profiles/NAME.yaml``) maps a notebook stem to the parameters that
   papermill passes to it: ``smoke`` is the fastest run that still executes every cell,
@@ -24,7 +24,7 @@ from pathlib import Path
 import papermill
 import yaml
 
-from .paths import PROJECT_ROOT
+from course_lib.paths import PROJECT_ROOT
 
 REGRESSION_DIR = PROJECT_ROOT / "regression"
 PROFILES_DIR = REGRESSION_DIR / "profiles"
@@ -197,7 +197,7 @@ def _new_tolerance(value: float) -> float:
 
 def dump_baselines(baselines: dict) -> str:
     header = ("# Expected metrics per profile and notebook; see course_lib/regression.py.\n"
-              "# Rewrite values from a run with: python -m course_lib run --profile NAME "
+              "# Rewrite values from a run with: python -m course_tools run --profile NAME "
               "--update-baselines\n")
     return header + yaml.safe_dump(baselines, sort_keys=True, allow_unicode=True, width=100)
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from course_lib import regression, runner
+from course_tools import baselines, runner
 
 NOTEBOOKS = runner.discover()
-PROFILES = regression.available_profiles()
+PROFILES = baselines.available_profiles()
 
 
 def test_the_three_profiles_exist():
@@ -15,20 +15,20 @@ def test_the_three_profiles_exist():
 @pytest.mark.parametrize("profile", PROFILES)
 def test_profile_parameters_exist_in_their_notebooks(profile):
     stems = {p.stem: p for p in NOTEBOOKS}
-    for stem, parameters in regression.load_profile(profile).items():
+    for stem, parameters in baselines.load_profile(profile).items():
         assert stem in stems, f"profile {profile} names {stem}, which is not a notebook"
-        regression.check_parameters(stems[stem], parameters)
+        baselines.check_parameters(stems[stem], parameters)
 
 
 def test_smoke_profile_covers_every_notebook():
-    smoke = regression.load_profile("smoke")
+    smoke = baselines.load_profile("smoke")
     missing = [p.stem for p in NOTEBOOKS if p.stem not in smoke]
     assert not missing, f"add these notebooks to regression/profiles/smoke.yaml: {missing}"
 
 
 @pytest.mark.parametrize("profile", ["smoke", "default"])
 def test_every_notebook_has_baselines(profile):
-    baselines = regression.load_baselines().get(profile, {})
-    missing = [p.stem for p in NOTEBOOKS if not baselines.get(p.stem)]
+    recorded = baselines.load_baselines().get(profile, {})
+    missing = [p.stem for p in NOTEBOOKS if not recorded.get(p.stem)]
     assert not missing, (f"record baselines with `make baselines PROFILE={profile}` for: "
                          f"{missing}")

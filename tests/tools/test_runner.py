@@ -7,8 +7,8 @@ import uuid
 import psutil
 
 from conftest import write_notebook
-from course_lib import runner
-from course_lib.__main__ import main
+from course_tools import runner
+from course_tools.__main__ import main
 
 
 def test_passing_and_failing_notebooks(tmp_path, capsys):

@@ -1,11 +1,11 @@
 """Execute the course notebooks with papermill, collect their metrics, print a summary.
 
-This is what ``make course`` runs (``python -m course_lib run``). Each notebook runs in its own
+This is what ``make course`` runs (``python -m course_tools run``). Each notebook runs in its own
 papermill process under a wall-clock limit, optionally with a parameter profile and several at
 a time; the executed copy lands in the output directory, the metrics recorded with
 :func:`course_lib.record` are gathered into ``metrics.json`` as
 ``{notebook stem: {metric: value}}``, a failure names the notebook and the cell, and with a
-profile the metrics are checked against the baselines (:mod:`course_lib.regression`).
+profile the metrics are checked against the baselines (:mod:`course_tools.baselines`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from pathlib import Path
 import psutil
 import yaml
 
-from . import regression
-from .metrics import metrics_in
-from .paths import NOTEBOOKS_DIR
+from course_lib.paths import NOTEBOOKS_DIR
+from course_lib.results import metrics_in
+
+from . import baselines
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 MEMORY_LIMIT_MB = 4096  # the course's rule: every notebook peaks under 4 GB
@@ -181,7 +182,7 @@ def run_all(notebooks: list[Path], out_dir: Path, timeout: float,
 
 def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
                profile: str | None = None, jobs: int = 1,
-               baselines: Path = regression.BASELINES_FILE,
+               baselines_file: Path = baselines.BASELINES_FILE,
                update_baselines: bool = False, report: bool = False,
                memory_limit_mb: float = MEMORY_LIMIT_MB) -> int:
     """Run ``notebooks``, write ``metrics.json``, print a summary; with a ``profile``, pass its
@@ -190,9 +191,9 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
     Returns the process exit code: 0 if every notebook succeeded within ``memory_limit_mb`` and
     no metric regressed.
     """
-    parameters = regression.load_profile(profile) if profile else {}
+    parameters = baselines.load_profile(profile) if profile else {}
     for notebook in notebooks:  # fail on a typo before spending minutes on execution
-        regression.check_parameters(notebook, parameters.get(notebook.stem, {}))
+        baselines.check_parameters(notebook, parameters.get(notebook.stem, {}))
     results = run_all(notebooks, out_dir, timeout, parameters, jobs)
     metrics = {r.notebook.stem: r.metrics for r in results}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
@@ -204,15 +205,15 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
                f"{memory_limit_mb:.0f} MB" for r in results if r.peak_mb > memory_limit_mb]
     checks = []
     if profile and update_baselines:
-        diff = regression.write_updated_baselines(baselines, profile, metrics)
-        print(f"\n{baselines.name} updated for profile {profile!r}:\n{diff or '(no change)'}")
+        diff = baselines.write_updated_baselines(baselines_file, profile, metrics)
+        print(f"\n{baselines_file.name} updated for profile {profile!r}:\n{diff or '(no change)'}")
     elif profile:
-        expected = regression.load_baselines(baselines).get(profile, {})
-        checks = regression.compare(metrics, expected)
-        print(f"\nMetrics against the {profile!r} baselines:\n{regression.checks_table(checks)}")
+        expected = baselines.load_baselines(baselines_file).get(profile, {})
+        checks = baselines.compare(metrics, expected)
+        print(f"\nMetrics against the {profile!r} baselines:\n{baselines.checks_table(checks)}")
         (out_dir / "regressions.md").write_text(
             f"# Metrics against the {profile!r} baselines\n\n"
-            + regression.checks_table(checks, markdown=True))
+            + baselines.checks_table(checks, markdown=True))
         failed += [f"{c.notebook} {c.metric}: {c.status} (value {c.value}, baseline "
                    f"{c.baseline})" for c in checks if c.failed]
     if report:

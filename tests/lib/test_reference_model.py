@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib import baseline, data
+from course_lib import data, reference_model
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def tiny_mnist(monkeypatch):
 
 
 def test_load_mnist_scales_and_subsets(tiny_mnist):
-    splits = baseline.load_mnist(train_size=12)
+    splits = reference_model.load_mnist(train_size=12)
     assert splits.x_train.shape == (12, 28, 28, 1) and splits.x_test.shape == (10, 28, 28, 1)
     assert splits.x_train.dtype == np.float32 and 0 <= splits.x_train.min() <= 1
     assert splits.y_train.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
@@ -28,12 +28,12 @@ def test_load_mnist_scales_and_subsets(tiny_mnist):
 @pytest.mark.parametrize("size", [0, 31])
 def test_load_mnist_rejects_bad_sizes(tiny_mnist, size):
     with pytest.raises(ValueError, match="train_size must be in 1..30"):
-        baseline.load_mnist(train_size=size)
+        reference_model.load_mnist(train_size=size)
 
 
 def test_training_is_deterministic_and_logged(tiny_mnist, capsys):
-    first = baseline.train_baseline(epochs=2, batch_size=10, seed=3)
-    second = baseline.train_baseline(epochs=2, batch_size=10, seed=3, log=False)
+    first = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3)
+    second = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3, log=False)
     assert capsys.readouterr().out.splitlines()[-1].startswith("baseline epoch 2/2: accuracy")
     assert first.model.name == "mnist_cnn" and 0 <= first.test_accuracy <= 1
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
