@@ -19,11 +19,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .environment import environment_report, lock_mismatches, setup
 from .gradients import numerical_gradient, relative_error
-from .parameters import ParameterError, check_param
+from .parameters import ParameterError, check_param, check_param_list
 from .results import record
 
-__all__ = ["ParameterError", "check_param", "environment_report", "lock_mismatches",
-           "numerical_gradient", "record", "relative_error", "setup"]
+__all__ = ["ParameterError", "check_param", "check_param_list", "environment_report",
+           "lock_mismatches", "numerical_gradient", "record", "relative_error", "setup"]
 
 
 def __getattr__(name: str):

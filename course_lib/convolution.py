@@ -22,13 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from .parameters import ParameterError, check_param
+
 PADDINGS = ("valid", "same")
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 def total_padding(n: int, k: int, s: int = 1, padding: str = "valid") -> int:
@@ -37,9 +33,10 @@ def total_padding(n: int, k: int, s: int = 1, padding: str = "valid") -> int:
     ``valid`` adds none. ``same`` adds just enough that ``out = ceil(n / s)``:
     ``max((ceil(n / s) - 1)·s + k - n, 0)``; when that is odd, the extra zero goes at the end.
     """
-    n, k, s = (_positive_int(*arg) for arg in (("n", n), ("k", k), ("s", s)))
-    if padding not in PADDINGS:
-        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+    for name, value in (("n", n), ("k", k), ("s", s)):
+        check_param(name, value, int, ge=1)
+    n, k, s = int(n), int(k), int(s)
+    check_param("padding", padding, str, choices=PADDINGS)
     if padding == "valid":
         return 0
     return max((math.ceil(n / s) - 1) * s + k - n, 0)
@@ -48,12 +45,14 @@ def total_padding(n: int, k: int, s: int = 1, padding: str = "valid") -> int:
 def conv_output_size(n: int, k: int, s: int = 1, padding: str = "valid") -> int:
     """Output size along one axis: ``floor((n + p_total - k) / s) + 1``.
 
-    Raises ValueError when the kernel does not fit in the (padded) input.
+    Raises :class:`~course_lib.parameters.ParameterError` (a ValueError) for a bad argument,
+    including a kernel that does not fit in the (padded) input.
     """
     p_total = total_padding(n, k, s, padding)
     if n + p_total < k:
-        raise ValueError(f"a kernel of size {k} does not fit in an input of size {n} "
-                         f"with {padding!r} padding")
+        raise ParameterError(f"parameter k must be ≤ n + total padding = {n + p_total} (the "
+                             f"kernel does not fit in an input of size n = {n} with {padding!r} "
+                             f"padding); got {k}")
     return (n + p_total - k) // s + 1
 
 

@@ -5,7 +5,8 @@ Introduced in notebook 00 (data check); used by every notebook that trains on re
 Each file is looked for, in order:
 
 1. the directory named by ``COURSE_DATA_DIR`` (read-only, laid out like ``../shared/data``);
-2. the project's cache ``data/`` (git-ignored), or ``COURSE_CACHE_DIR`` if set;
+2. the cache: ``COURSE_CACHE_DIR`` if set, else the checkout's ``data/`` (git-ignored), or,
+   with course_lib installed outside a checkout, a per-user cache directory;
 3. its official origin, downloaded into the cache, unless ``COURSE_NO_DOWNLOAD=1``.
 
 Every file is checked against its published sha256 before use. A missing, truncated or corrupt
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import DATA_CACHE
+from .paths import data_cache, find_checkout
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 CACHE_DIR_ENV = "COURSE_CACHE_DIR"
@@ -211,9 +212,16 @@ def data_dir() -> Path | None:
 
 
 def cache_dir() -> Path:
-    """Where downloads go: ``COURSE_CACHE_DIR`` if set, else the project's ``data/``."""
+    """Where downloads go: ``COURSE_CACHE_DIR`` if set, else the checkout's ``data/``, else
+    (course_lib installed outside a checkout) ``data/`` in the per-user cache directory."""
     value = os.environ.get(CACHE_DIR_ENV)
-    return Path(value).expanduser() if value else DATA_CACHE
+    return Path(value).expanduser() if value else data_cache()
+
+
+def _cache_label() -> str:
+    """How check_all names the cache: the per-user one only when it is in use."""
+    return ("user cache" if not os.environ.get(CACHE_DIR_ENV) and find_checkout() is None
+            else "project cache")
 
 
 def downloads_allowed() -> bool:
@@ -230,8 +238,11 @@ def sha256_of(path: Path) -> str:
 
 
 def _fix_hint(spec: DataFile) -> str:
+    # Relative to the checkout (no host path: notebook 00 shows this message).
+    default = (f"data/{spec.relpath}" if find_checkout() is not None
+               else str(data_cache() / spec.relpath))
     return (f"Fix: put the original file at ${DATA_DIR_ENV}/{spec.relpath} or in the course's "
-            f"cache (data/{spec.relpath} by default); or delete the bad copy and, with internet "
+            f"cache ({default} by default); or delete the bad copy and, with internet "
             f"access and {NO_DOWNLOAD_ENV} unset, let the course download it from {spec.url}")
 
 
@@ -267,7 +278,7 @@ def _download(spec: DataFile, target: Path) -> Path:
 
 def _local_copies(spec: DataFile) -> list[tuple[str, Path]]:
     """Where a copy of ``spec`` may already be, labelled, in lookup order."""
-    places = [(DATA_DIR_ENV, data_dir()), ("project cache", cache_dir())]
+    places = [(DATA_DIR_ENV, data_dir()), (_cache_label(), cache_dir())]
     return [(label, d / spec.relpath) for label, d in places if d is not None]
 
 
@@ -314,7 +325,8 @@ def check_all(*, download: bool | None = None) -> list[dict[str, str]]:
     """One row per registered file: dataset, file, where it was found, and 'ok' or the error.
 
     Used by notebook 00's data check; ``download`` is as for :func:`locate`. The rows show no
-    host paths, only which place (COURSE_DATA_DIR, the project cache, a download) gave the file.
+    host paths, only which place (COURSE_DATA_DIR, the project or user cache, a download) gave
+    the file.
     """
     rows = []
     for dataset in REGISTRY.values():

@@ -27,46 +27,32 @@ example, of the same order for every temperature (:func:`distillation_gradient`)
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
+
+from .parameters import ParameterError, check_param, check_param_list
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 
 
-def check_temperature(temperature: float) -> float:
-    """Return ``temperature`` as a float; ValueError unless it is a finite number > 0."""
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)) \
-            or not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-    return float(temperature)
-
-
-def check_alpha(alpha: float) -> float:
-    """Return ``alpha`` as a float; ValueError unless it is a number in [0, 1]."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) \
-            or not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha (weight of the hard-label loss) must be in [0, 1], got {alpha!r}")
-    return float(alpha)
-
-
 def _check_logits(teacher_logits, student_logits) -> None:
     t_shape, s_shape = tuple(teacher_logits.shape), tuple(student_logits.shape)
     if len(t_shape) != 2 or len(s_shape) != 2:
-        raise ValueError(f"logits must be 2-D (batch, classes); got teacher {t_shape}, "
-                         f"student {s_shape}")
+        raise ValueError(f"teacher_logits and student_logits must be 2-D (batch, classes); got "
+                         f"shapes {t_shape} and {s_shape}")
     pairs = zip(t_shape, s_shape, strict=True)
     if any(t is not None and s is not None and t != s for t, s in pairs):
-        raise ValueError(f"teacher and student logits must have the same shape; got teacher "
-                         f"{t_shape}, student {s_shape}")
+        raise ValueError(f"teacher_logits and student_logits must have the same shape; got "
+                         f"{t_shape} and {s_shape}")
 
 
 def softmax_with_temperature(logits, temperature: float):
     """``softmax(logits / T)`` along the last axis: ``T > 1`` softens, ``T < 1`` sharpens."""
-    return ops.softmax(ops.convert_to_tensor(logits) / check_temperature(temperature), axis=-1)
+    check_param("temperature", temperature, float, gt=0)
+    temperature = float(temperature)
+    return ops.softmax(ops.convert_to_tensor(logits) / temperature, axis=-1)
 
 
 def soft_loss(teacher_logits, student_logits, temperature: float):
@@ -74,7 +60,8 @@ def soft_loss(teacher_logits, student_logits, temperature: float):
 
     The teacher's side is treated as a constant (no gradient flows into the teacher).
     """
-    temperature = check_temperature(temperature)
+    check_param("temperature", temperature, float, gt=0)
+    temperature = float(temperature)
     teacher_logits = ops.stop_gradient(ops.convert_to_tensor(teacher_logits))
     student_logits = ops.convert_to_tensor(student_logits)
     _check_logits(teacher_logits, student_logits)
@@ -89,14 +76,16 @@ def hard_loss(labels, student_logits):
     student_logits = ops.convert_to_tensor(student_logits)
     labels = ops.convert_to_tensor(labels)
     if tuple(labels.shape)[:1] != tuple(student_logits.shape)[:1] or len(labels.shape) != 1:
-        raise ValueError(f"labels must be 1-D with one entry per row of the logits; got labels "
-                         f"{tuple(labels.shape)}, logits {tuple(student_logits.shape)}")
+        raise ValueError(f"labels must have shape {tuple(student_logits.shape)[:1]}, one entry "
+                         f"per row of student_logits {tuple(student_logits.shape)}; got shape "
+                         f"{tuple(labels.shape)}")
     return ops.mean(ops.sparse_categorical_crossentropy(labels, student_logits, from_logits=True))
 
 
 def distillation_loss(labels, teacher_logits, student_logits, temperature: float, alpha: float):
     """``alpha · hard_loss + (1 - alpha) · soft_loss`` (see the module docstring)."""
-    alpha = check_alpha(alpha)
+    check_param("alpha", alpha, float, ge=0, le=1)
+    alpha = float(alpha)
     return (alpha * hard_loss(labels, student_logits)
             + (1.0 - alpha) * soft_loss(teacher_logits, student_logits, temperature))
 
@@ -108,14 +97,17 @@ def distillation_gradient(labels, teacher_logits, student_logits, temperature: f
     Per example ``alpha · (softmax(z_s) - onehot(y)) + (1 - alpha) · T · (softmax(z_s/T) -
     softmax(z_t/T))``, divided by the batch size (the loss is a batch mean). NumPy, float64.
     """
-    temperature, alpha = check_temperature(temperature), check_alpha(alpha)
+    check_param("temperature", temperature, float, gt=0)
+    temperature = float(temperature)
+    check_param("alpha", alpha, float, ge=0, le=1)
+    alpha = float(alpha)
     z_t = np.asarray(teacher_logits, dtype=np.float64)
     z_s = np.asarray(student_logits, dtype=np.float64)
     _check_logits(z_t, z_s)
     labels = np.asarray(labels)
     if labels.shape != z_s.shape[:1]:
-        raise ValueError(f"labels must be 1-D with one entry per row of the logits; got labels "
-                         f"{labels.shape}, logits {z_s.shape}")
+        raise ValueError(f"labels must have shape {z_s.shape[:1]}, one entry per row of "
+                         f"student_logits {z_s.shape}; got shape {labels.shape}")
 
     def softmax(z):
         e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -153,11 +145,14 @@ class Distiller(keras.Model):
     def __init__(self, teacher: keras.Model, student: keras.Model, temperature: float = 4.0,
                  alpha: float = 0.1, **kwargs):
         super().__init__(**kwargs)
-        self.temperature, self.alpha = check_temperature(temperature), check_alpha(alpha)
+        check_param("temperature", temperature, float, gt=0)
+        self.temperature = float(temperature)
+        check_param("alpha", alpha, float, ge=0, le=1)
+        self.alpha = float(alpha)
         t_shape, s_shape = _output_shape(teacher), _output_shape(student)
         if None not in (t_shape, s_shape) and t_shape != s_shape:
             raise ValueError(f"teacher and student outputs must have the same shape; got "
-                             f"teacher {t_shape}, student {s_shape}")
+                             f"{t_shape} (teacher) and {s_shape} (student)")
         teacher.trainable = False
         self.teacher, self.student = teacher, student
         self.hard_tracker = keras.metrics.Mean(name="hard_loss")
@@ -197,14 +192,13 @@ def student_cnn(filters: tuple[int, int] = (4, 8), name: str = "student_cnn") ->
     :func:`course_lib.models.mnist_cnn` without its Dense(128) layer. The default ``(4, 8)`` has
     2,346 parameters, about 1/96 of ``mnist_cnn``'s 225,034.
     """
-    if len(filters) != 2 or any(isinstance(f, bool) or int(f) != f or f < 1 for f in filters):
-        raise ValueError(f"filters must be two positive ints, got {filters!r}")
+    filters = [int(f) for f in check_param_list("filters", filters, int, length=2, ge=1)]
     layers = keras.layers
     return keras.Sequential([
         keras.Input(IMAGE_SHAPE, name="image"),
-        layers.Conv2D(int(filters[0]), 3, activation="relu", name="conv1"),
+        layers.Conv2D(filters[0], 3, activation="relu", name="conv1"),
         layers.MaxPooling2D(2, name="pool1"),
-        layers.Conv2D(int(filters[1]), 3, activation="relu", name="conv2"),
+        layers.Conv2D(filters[1], 3, activation="relu", name="conv2"),
         layers.MaxPooling2D(2, name="pool2"),
         layers.Flatten(name="flatten"),
         layers.Dense(NUM_CLASSES, name="logits"),
@@ -218,7 +212,11 @@ def gap_closed(acc_alone: float, acc_distilled: float, acc_teacher: float) -> fl
     distilled student matches the teacher. ValueError unless the teacher is better than the
     student alone (otherwise the gap, and the comparison, make no sense: check for swapped models).
     """
+    for name, value in (("acc_alone", acc_alone), ("acc_distilled", acc_distilled),
+                        ("acc_teacher", acc_teacher)):
+        check_param(name, value, float)
     if not acc_teacher > acc_alone:
-        raise ValueError(f"the teacher ({acc_teacher}) must be more accurate than the student "
-                         f"alone ({acc_alone}); are teacher and student swapped?")
+        raise ParameterError(f"parameter acc_teacher must be > acc_alone = {acc_alone} (the "
+                             f"teacher more accurate than the student alone; are teacher and "
+                             f"student swapped?); got {acc_teacher}")
     return (acc_distilled - acc_alone) / (acc_teacher - acc_alone)

@@ -11,7 +11,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from .paths import PROJECT_ROOT
+from . import hardware
+from .paths import require_checkout
 
 PLOT_STYLE = {
     "figure.figsize": (6.4, 3.6),
@@ -25,15 +26,6 @@ PLOT_STYLE = {
     "axes.spines.right": False,
     "legend.frameon": False,
 }
-
-CPU_FEATURES = {
-    "avx2": "AVX2 (256-bit vector math)",
-    "avx512f": "AVX-512 (512-bit vector math)",
-    "avx512_vnni": "AVX-512 VNNI (int8 dot products)",
-    "avx512_bf16": "AVX-512 BF16 (bfloat16 dot products)",
-    "amx_tile": "AMX (matrix tiles)",
-}
-
 
 def setup(seed: int = 0) -> None:
     """Make a notebook reproducible and tidy: call once, right after the imports.
@@ -56,19 +48,6 @@ def setup(seed: int = 0) -> None:
     plt.rcParams.update(PLOT_STYLE)
 
 
-def cpu_features() -> dict[str, bool]:
-    """Which of :data:`CPU_FEATURES` this CPU reports (Linux /proc/cpuinfo; empty elsewhere)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return {}
-    flags = set()
-    for line in cpuinfo.read_text().splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-            break
-    return {flag: flag in flags for flag in CPU_FEATURES}
-
-
 def environment_report() -> list[tuple[str, str]]:
     """(item, value) rows describing this machine and the course's key packages.
 
@@ -83,27 +62,32 @@ def environment_report() -> list[tuple[str, str]]:
         except metadata.PackageNotFoundError:
             pass
     rows.append(("CPU cores", str(os.cpu_count())))
-    rows += [(CPU_FEATURES[flag], "yes" if present else "no")
-             for flag, present in cpu_features().items()]
+    rows += hardware.report()  # the CPU features in effect for TensorFlow, with any cap
     gpus = tf.config.list_physical_devices("GPU")
     rows.append(("GPUs visible to TensorFlow", str(len(gpus)) if gpus else "none (CPU only)"))
     return rows
 
 
-def lock_mismatches(lock: Path = PROJECT_ROOT / "requirements.txt") -> list[tuple[str, str, str]]:
+def lock_mismatches(lock: Path | None = None) -> list[tuple[str, str, str]]:
     """(package, pinned, installed) for every package of the lock that this machine lacks or
     has at another version; empty when the environment matches the lock exactly.
 
-    Used by notebook 00: nbval outputs depend on exact versions, so a learner who installed by
-    hand learns early why results may differ.
+    ``lock`` defaults to the checkout's ``requirements.txt`` (course_lib installed outside a
+    checkout raises :class:`course_lib.paths.CheckoutNotFoundError`: pass the lock's path).
+    Its ``--hash`` lines are skipped. Used by notebook 00: nbval outputs depend on exact
+    versions, so a learner who installed by hand learns early why results may differ.
     """
     from packaging.requirements import Requirement
 
+    if lock is None:
+        lock = require_checkout("requirements.txt",
+                                user="lock_mismatches() without a lock path")
+        lock = lock / "requirements.txt"
     mismatches = []
     for line in lock.read_text().splitlines():
         if not line or line[0] in "# \t-":
             continue
-        requirement = Requirement(line)
+        requirement = Requirement(line.removesuffix("\\").strip())
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         (pin,) = requirement.specifier

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .parameters import check_param
+
 TINY = float(np.finfo(np.float64).tiny)  # smallest positive normal float64: avoids 0 / 0
 
 
@@ -35,13 +37,11 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: ArrayLike,
     """
     array = np.asarray(x)
     if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"numerical_gradient needs a float array, got dtype {array.dtype} "
+        raise ValueError(f"x must be a float array; got dtype {array.dtype} "
                          "(use e.g. np.asarray(x, dtype=np.float64))")
     if array.size == 0:
-        raise ValueError("numerical_gradient needs a non-empty array, got shape "
-                         f"{array.shape}")
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be positive and finite, got {eps!r}")
+        raise ValueError(f"x must be a non-empty array; got shape {array.shape}")
+    check_param("eps", eps, float, gt=0)
     point = array.astype(np.float64, copy=True)
     grad = np.empty_like(point)
     flat_point, flat_grad = point.reshape(-1), grad.reshape(-1)  # views into point and grad
@@ -62,7 +62,7 @@ def _scalar(value: object) -> float:
     except (TypeError, ValueError):
         array = np.array([np.nan])
     if array.size != 1 or not np.isfinite(array).all():
-        raise ValueError(f"f must return one finite number, got {value!r}")
+        raise ValueError(f"f must return one finite number; got {value!r}")
     return float(array.reshape(()))
 
 
@@ -79,7 +79,7 @@ def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"relative_error needs arrays of one shape, got {a.shape} and {b.shape}")
+        raise ValueError(f"a and b must have one shape; got shapes {a.shape} and {b.shape}")
     if a.size == 0:
-        raise ValueError("relative_error needs non-empty arrays")
+        raise ValueError(f"a and b must be non-empty; got shape {a.shape}")
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), TINY))

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from .parameters import check_param_list
+
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 MNIST_CNN_PARAMS = 225_034  # parameters of mnist_cnn(), checked by tests/test_models.py
@@ -37,10 +39,10 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.dtype != np.uint8:
-        raise ValueError(f"scale_images expects uint8 pixels (0..255), got {images.dtype}")
+        raise ValueError(f"images must hold uint8 pixels (0..255); got dtype {images.dtype}")
     if images.ndim != 3:
         raise ValueError(
-            f"scale_images expects a stack of greyscale images (n, height, width), got shape "
+            f"images must be a stack of greyscale images of shape (n, height, width); got shape "
             f"{images.shape}")
     return (images.astype(np.float32) / 255.0)[..., np.newaxis]
 
@@ -74,9 +76,7 @@ def mnist_mlp(hidden_units: Sequence[int] = (283,), name: str = "mnist_mlp") -> 
     :func:`mnist_cnn`, so the two compare at equal size. Layer names: ``flatten, hidden1, ...,
     logits``.
     """
-    if not hidden_units or any(isinstance(h, bool) or int(h) != h or h < 1 for h in hidden_units):
-        raise ValueError(f"hidden_units must be a non-empty list of positive ints, "
-                         f"got {hidden_units!r}")
+    hidden_units = check_param_list("hidden_units", hidden_units, int, ge=1)
     layers = keras.layers
     hidden = [layers.Dense(int(h), activation="relu", name=f"hidden{i + 1}")
               for i, h in enumerate(hidden_units)]
@@ -96,3 +96,18 @@ def compile_classifier(model: keras.Model,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
+
+
+def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> float:
+    """Fraction of the images ``x`` whose arg-max output is the label ``y``.
+
+    Works for logits and probabilities alike (the arg-max is the same). Used by notebooks 08, 09
+    and 10 to compare a compressed model with its baseline on the test set. Raises ValueError
+    when ``x`` and ``y`` differ in length or are empty.
+    """
+    y = np.asarray(y)
+    if len(x) != len(y) or len(y) == 0:
+        raise ValueError(f"y must hold as many labels as x holds images (at least one); got "
+                         f"{len(x)} images and {len(y)} labels")
+    outputs = model.predict(x, batch_size=batch_size, verbose=0)
+    return float(np.mean(np.asarray(outputs).argmax(axis=1) == y))

@@ -15,19 +15,14 @@ calls ``keras.optimizers.schedules`` objects.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .parameters import check_param
+
 LearningRate = float | Callable[[int], float]
-
-
-def _check_fraction(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and 0 <= value < 1):
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -42,11 +37,8 @@ class Optimizer:
     state_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: LearningRate) -> None:
-        if not callable(learning_rate):
-            if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate)
-                    and learning_rate > 0):
-                raise ValueError(f"learning_rate must be a positive number or a schedule "
-                                 f"(a callable of the step), got {learning_rate!r}")
+        if not callable(learning_rate):  # else a schedule: a callable of the step
+            check_param("learning_rate", learning_rate, float, gt=0)
             learning_rate = float(learning_rate)
         self.learning_rate = learning_rate
         self.iterations = 0
@@ -62,20 +54,20 @@ class Optimizer:
         """One update of the parameters ``theta`` with the gradient ``grad`` (same shape)."""
         theta = np.asarray(theta)
         if not np.issubdtype(theta.dtype, np.floating):
-            raise ValueError(f"parameters must be a float array, got dtype {theta.dtype}")
+            raise ValueError(f"theta must be a float array; got dtype {theta.dtype}")
         grad = np.asarray(grad)
         if grad.shape != theta.shape:
-            raise ValueError(f"gradient shape {grad.shape} differs from the parameters' shape "
-                             f"{theta.shape}")
+            raise ValueError(f"grad must have the shape of theta, {theta.shape}; got shape "
+                             f"{grad.shape}")
         if not self.state and self.state_names:
             self.state = {name: np.zeros_like(theta) for name in self.state_names}
         elif self.state:
             first = next(iter(self.state.values()))
             if first.shape != theta.shape or first.dtype != theta.dtype:
                 raise ValueError(
-                    f"this optimizer holds state for parameters of shape {first.shape} and "
-                    f"dtype {first.dtype}, got {theta.shape} {theta.dtype}; use a new "
-                    "optimizer for other parameters")
+                    f"theta must have the shape {first.shape} and dtype {first.dtype} of the "
+                    f"state this optimizer holds; got shape {theta.shape}, dtype {theta.dtype}; "
+                    "use a new optimizer for other parameters")
         lr = self.current_learning_rate()
         new_theta = self._update(theta, grad.astype(theta.dtype), lr)
         self.iterations += 1
@@ -105,7 +97,8 @@ class Momentum(Optimizer):
 
     def __init__(self, learning_rate: LearningRate, momentum: float = 0.9) -> None:
         super().__init__(learning_rate)
-        self.momentum = _check_fraction("momentum", momentum)
+        check_param("momentum", momentum, float, ge=0, lt=1)
+        self.momentum = float(momentum)
 
     def _update(self, theta, grad, lr):
         self.state["v"] = self.momentum * self.state["v"] - lr * grad
@@ -137,9 +130,9 @@ class RMSProp(Optimizer):
     def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.9,
                  epsilon: float = 1e-7) -> None:
         super().__init__(learning_rate)
-        self.rho = _check_fraction("rho", rho)
-        if not (isinstance(epsilon, (int, float)) and epsilon >= 0):
-            raise ValueError(f"epsilon must be a number ≥ 0, got {epsilon!r}")
+        check_param("rho", rho, float, ge=0, lt=1)
+        self.rho = float(rho)
+        check_param("epsilon", epsilon, float, ge=0)
         self.epsilon = float(epsilon)
 
     def _update(self, theta, grad, lr):
@@ -163,10 +156,11 @@ class Adam(Optimizer):
     def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7) -> None:
         super().__init__(learning_rate)
-        self.beta_1 = _check_fraction("beta_1", beta_1)
-        self.beta_2 = _check_fraction("beta_2", beta_2)
-        if not (isinstance(epsilon, (int, float)) and epsilon >= 0):
-            raise ValueError(f"epsilon must be a number ≥ 0, got {epsilon!r}")
+        check_param("beta_1", beta_1, float, ge=0, lt=1)
+        self.beta_1 = float(beta_1)
+        check_param("beta_2", beta_2, float, ge=0, lt=1)
+        self.beta_2 = float(beta_2)
+        check_param("epsilon", epsilon, float, ge=0)
         self.epsilon = float(epsilon)
 
     def _update(self, theta, grad, lr):
@@ -189,8 +183,7 @@ def minimize(optimizer: Optimizer, grad_fn: Callable[[np.ndarray], ArrayLike],
     that overflows is not stopped: its later rows hold inf or NaN, which is how a divergence
     shows.
     """
-    if not (isinstance(n_steps, int) and n_steps >= 0):
-        raise ValueError(f"n_steps must be an int ≥ 0, got {n_steps!r}")
+    check_param("n_steps", n_steps, int, ge=0)
     theta = np.asarray(theta0)
     if not np.issubdtype(theta.dtype, np.floating):
         theta = theta.astype(np.float64)

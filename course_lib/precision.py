@@ -9,32 +9,40 @@ numbers on each side of that trade so the notebook can assert them:
   subnormals, when cast to a narrower format (the reason float16 needs loss scaling);
 - :func:`activation_bytes` computes the activation memory of a Keras model from each layer's
   compute dtype, so a mixed policy's saving is computed, not guessed;
-- :func:`policy_hardware` says which hardware makes each Keras policy fast, given
-  :func:`course_lib.environment.cpu_features` and the GPUs TensorFlow sees;
-- :class:`EpochTimer` records wall-clock and CPU seconds per epoch of ``model.fit``,
-  :func:`median_seconds` times a function, and :func:`using_policy` sets a Keras global dtype
-  policy for a ``with`` block only, so that no cell leaks its policy into the next.
+- :func:`policy_hardware` says which hardware makes each Keras policy fast, given the CPU
+  features in effect (:func:`course_lib.hardware.features`) and the GPUs TensorFlow sees;
+- :func:`using_policy` sets a Keras global dtype policy for a ``with`` block only, so that no
+  cell leaks its policy into the next.
+
+Timings use :mod:`course_lib.timing`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import keras
 import ml_dtypes
 import numpy as np
 
+from .parameters import ParameterError, check_param
+
 FORMATS = ("float32", "float16", "bfloat16")
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
-def _dtype(name: str) -> np.dtype:
+def _float_dtype(param: str, name: str) -> np.dtype:
+    """The NumPy dtype of the floating-point format ``name``, the value of parameter ``param``."""
+    check_param(param, name, str)
     try:
-        return np.dtype(getattr(ml_dtypes, name) if name == "bfloat16" else name)
-    except TypeError as error:
-        raise ValueError(f"unknown floating-point format {name!r}") from error
+        dtype = np.dtype(getattr(ml_dtypes, name) if name == "bfloat16" else name)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "fV":
+        raise ParameterError(f"parameter {param} must be a floating-point format such as "
+                             f"{', '.join(FORMATS)}; got {name!r}")
+    return dtype
 
 
 def format_table(names: Sequence[str] = FORMATS) -> list[dict]:
@@ -46,10 +54,8 @@ def format_table(names: Sequence[str] = FORMATS) -> list[dict]:
     ValueError for a name that is not a floating-point format.
     """
     rows = []
-    for name in names:
-        dtype = _dtype(name)
-        if dtype.kind not in "fV":
-            raise ValueError(f"{name!r} is not a floating-point format")
+    for i, name in enumerate(names):
+        dtype = _float_dtype(f"names[{i}]", name)
         info = ml_dtypes.finfo(dtype)
         rows.append({"format": name, "bits": info.bits, "sign": 1, "exponent": info.nexp,
                      "mantissa": info.nmant, "max": float(info.max),
@@ -68,11 +74,13 @@ def underflow_fractions(values: np.ndarray, dtype: str) -> dict[str, float]:
     ``overflowed``: it becomes infinite. Raises ValueError when there is no non-zero finite
     value to count.
     """
-    values = np.asarray(values, dtype=np.float64).ravel()
+    target = _float_dtype("dtype", dtype)
+    values = np.asarray(values, dtype=np.float64)
+    shape, values = values.shape, values.ravel()
     values = values[np.isfinite(values) & (values != 0)]
     if values.size == 0:
-        raise ValueError("underflow_fractions needs at least one non-zero finite value")
-    target = _dtype(dtype)
+        raise ValueError(f"values must hold at least one non-zero finite value; got none in an "
+                         f"array of shape {shape}")
     with np.errstate(over="ignore"):  # overflow to inf is counted, not warned about
         cast = np.abs(values.astype(target).astype(np.float64))
     tiny = float(ml_dtypes.finfo(target).smallest_normal)
@@ -96,8 +104,7 @@ def activation_bytes(model: keras.Model, batch_size: int) -> int:
     what training keeps for the backward pass; weights and optimizer state are not included.
     Raises ValueError for a model that is not built or a batch size below 1.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    check_param("batch_size", batch_size, int, ge=1)
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built: give it an Input first")
     total = 0
@@ -111,7 +118,8 @@ def policy_hardware(cpu_features: Mapping[str, bool],
                     gpu_compute_capabilities: Sequence[tuple[int, int]]) -> list[dict]:
     """For each Keras policy: what makes it fast, and whether this machine has it.
 
-    ``cpu_features`` is :func:`course_lib.environment.cpu_features`; ``gpu_compute_capabilities``
+    ``cpu_features`` is :func:`course_lib.hardware.features` (the features in effect, after
+    ``ONEDNN_MAX_CPU_ISA`` and ``TF_ENABLE_ONEDNN_OPTS``); ``gpu_compute_capabilities``
     one (major, minor) per GPU (from ``tf.config.experimental.get_device_details``). bfloat16
     is fast on CPUs with AVX-512 BF16 or AMX and on GPUs of compute capability 8.0 (Ampere) or
     newer; float16 needs GPU tensor cores (compute capability 7.0, Volta, or newer).
@@ -126,47 +134,6 @@ def policy_hardware(cpu_features: Mapping[str, bool],
         {"policy": "mixed_float16", "fast on": "GPU with compute capability ≥ 7.0",
          "present": best_gpu >= (7, 0)},
     ]
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Record the seconds of every epoch of ``model.fit``: wall clock in ``seconds``, and CPU
-    time of this process (all its threads) in ``cpu_seconds``.
-
-    The lists keep growing over several ``fit`` calls, so one timer can follow a model that is
-    trained an epoch at a time. CPU time is what the computation itself costs: unlike the wall
-    clock, it does not grow when other programs share the cores.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-        self.cpu_seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = (time.perf_counter(), time.process_time())
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start[0])
-        self.cpu_seconds.append(time.process_time() - self._start[1])
-
-
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed
-    calls (the first call often pays one-off costs such as tracing a ``tf.function``).
-
-    ``fn`` must finish its work before it returns (e.g. call ``.numpy()`` on a TensorFlow
-    result). Raises ValueError for ``repeats`` < 1 or ``warmup`` < 0.
-    """
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"need repeats ≥ 1 and warmup ≥ 0, got {repeats} and {warmup}")
-    for _ in range(warmup):
-        fn()
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds))
 
 
 @contextlib.contextmanager

@@ -6,20 +6,20 @@ instruments of that notebook, kept here so that they are tested once:
 - :func:`missing_runs` and :func:`robust_zscores` describe the defects of a real series (how
   long its gaps are, which points are far from the rest);
 - :func:`gd_iterations` measures what feature scaling buys: how many gradient-descent steps a
-  least-squares problem needs before and after scaling;
-- :func:`epoch_times` times passes over an input pipeline (a ``tf.data.Dataset`` or any
-  iterable), wall clock and CPU, so that caching, prefetching and parallel maps can be compared.
+  least-squares problem needs before and after scaling.
+
+Input pipelines are timed with :func:`course_lib.timing.compare`.
 
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .parameters import check_param
 
 # 0.6745 is the 75th percentile of the standard normal: for normal data MAD ≈ 0.6745 σ, so the
 # robust z-score below is on the same scale as an ordinary z-score.
@@ -34,7 +34,7 @@ def missing_runs(mask: np.ndarray) -> np.ndarray:
     """
     mask = np.asarray(mask)
     if mask.ndim != 1 or mask.dtype != bool:
-        raise ValueError(f"mask must be a 1-D boolean array, got {mask.dtype} of shape "
+        raise ValueError(f"mask must be a 1-D boolean array; got dtype {mask.dtype} and shape "
                          f"{mask.shape}")
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
@@ -51,7 +51,7 @@ def robust_zscores(values: np.ndarray) -> np.ndarray:
     """
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
+        raise ValueError(f"values must be a non-empty 1-D array; got shape {values.shape}")
     if np.isnan(values).any():
         raise ValueError(f"values contain {np.isnan(values).sum()} NaN; impute or drop them first")
     deviations = values - np.median(values)
@@ -89,12 +89,10 @@ def gd_iterations(X: np.ndarray, y: np.ndarray, tol: float = 1e-6,
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X of shape (n, d) and y of shape (n,); got {X.shape} and "
+        raise ValueError(f"X must have shape (n, d) and y shape (n,); got shapes {X.shape} and "
                          f"{y.shape}")
-    if not 0 < tol < 1:
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
-    if max_iters < 1:
-        raise ValueError(f"max_iters must be at least 1, got {max_iters}")
+    check_param("tol", tol, float, gt=0, lt=1)
+    check_param("max_iters", max_iters, int, ge=1)
     gram = X.T @ X / len(y)
     eigenvalues = np.linalg.eigvalsh(gram)
     learning_rate = 1 / (2 * eigenvalues[-1])
@@ -113,23 +111,3 @@ def gd_iterations(X: np.ndarray, y: np.ndarray, tol: float = 1e-6,
         if gaps[-1] <= tol:
             return GDRun(step, np.array(gaps), learning_rate, eigenvalues[-1] / eigenvalues[0])
     return GDRun(None, np.array(gaps), learning_rate, eigenvalues[-1] / eigenvalues[0])
-
-
-def epoch_times(dataset: Iterable, epochs: int = 2, step: Callable[[object], None] | None = None
-                ) -> list[tuple[float, float]]:
-    """Iterate over ``dataset`` ``epochs`` times; return (wall s, process CPU s) per epoch.
-
-    ``step``, if given, is called on every element, e.g. to simulate a training step. The CPU
-    time counts every thread of this process, so CPU s / wall s is the number of cores that
-    were busy on average: it cannot exceed the number of cores.
-    """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    times = []
-    for _ in range(epochs):
-        wall, cpu = time.perf_counter(), time.process_time()
-        for element in dataset:
-            if step is not None:
-                step(element)
-        times.append((time.perf_counter() - wall, time.process_time() - cpu))
-    return times

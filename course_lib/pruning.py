@@ -18,7 +18,7 @@ and Keras 3 has no pruning API of its own. This module provides the same workflo
 - **Structured pruning.** :func:`l1_norms` and :func:`strongest` rank conv filters / dense
   units; :func:`shrink_model` builds a physically smaller chain model with the kept filters and
   the matching input channels of the layers downstream, weights copied.
-- **Latency.** :func:`median_latencies` times batch inference of several models, interleaved.
+- **Latency** is measured with :func:`course_lib.timing.compare`.
 
 Ties: a mask prunes exactly ``k = floor(s·n + 1/2)`` weights (``s·n`` rounded to the nearest
 integer, halves up); among weights of equal magnitude the one that comes first in C order
@@ -29,27 +29,24 @@ from __future__ import annotations
 
 import gzip
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
+from .parameters import ParameterError, check_param
+
 PRUNABLE = ("Conv2D", "Dense")
 SCOPES = ("global", "layer")
 
 
-def _check_sparsity(sparsity: float, name: str = "sparsity") -> float:
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float, np.floating)) \
-            or not 0.0 <= sparsity <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {sparsity!r}")
-    return float(sparsity)
-
-
 def n_pruned(n: int, sparsity: float) -> int:
     """How many of ``n`` weights a mask of this ``sparsity`` prunes: ``floor(s·n + 1/2)``."""
-    return min(n, math.floor(_check_sparsity(sparsity) * n + 0.5))
+    check_param("n", n, int, ge=0)
+    check_param("sparsity", sparsity, float, ge=0, le=1)
+    sparsity = float(sparsity)
+    return min(n, math.floor(sparsity * n + 0.5))
 
 
 def magnitude_mask(weights: np.ndarray, sparsity: float) -> np.ndarray:
@@ -70,8 +67,7 @@ def magnitude_masks(weights: Mapping[str, np.ndarray], sparsity: float,
     all weights together (one threshold), so the per-tensor sparsities differ while the total
     is ``sparsity``.
     """
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    check_param("scope", scope, str, choices=SCOPES)
     if scope == "layer":
         return {name: magnitude_mask(w, sparsity) for name, w in weights.items()}
     arrays = [np.asarray(w) for w in weights.values()]
@@ -85,7 +81,8 @@ def sparsity_of(arrays: Sequence[np.ndarray]) -> float:
     """Fraction of exact zeros over all elements of ``arrays``."""
     total = sum(np.size(a) for a in arrays)
     if total == 0:
-        raise ValueError("sparsity_of needs at least one element")
+        raise ValueError(f"arrays must hold at least one element; got shapes "
+                         f"{[np.shape(a) for a in arrays]}")
     return sum(int(np.sum(np.asarray(a) == 0)) for a in arrays) / total
 
 
@@ -108,19 +105,16 @@ class PolynomialDecay:
     power: float = 3.0
 
     def __post_init__(self):
-        _check_sparsity(self.initial_sparsity, "initial_sparsity")
-        _check_sparsity(self.final_sparsity, "final_sparsity")
-        if self.initial_sparsity > self.final_sparsity:
-            raise ValueError(f"initial_sparsity {self.initial_sparsity} exceeds final_sparsity "
-                             f"{self.final_sparsity}")
-        if not 0 <= self.begin_step < self.end_step:
-            raise ValueError(f"need 0 ≤ begin_step < end_step, got {self.begin_step}, "
-                             f"{self.end_step}")
-        if self.frequency < 1 or (self.end_step - self.begin_step) % self.frequency:
-            raise ValueError(f"frequency must be ≥ 1 and divide end_step - begin_step = "
-                             f"{self.end_step - self.begin_step}, got {self.frequency}")
-        if self.power <= 0:
-            raise ValueError(f"power must be positive, got {self.power}")
+        check_param("final_sparsity", self.final_sparsity, float, ge=0, le=1)
+        check_param("initial_sparsity", self.initial_sparsity, float, ge=0,
+                    le=self.final_sparsity)  # the sparsity only grows
+        check_param("begin_step", self.begin_step, int, ge=0)
+        check_param("end_step", self.end_step, int, gt=self.begin_step)
+        check_param("frequency", self.frequency, int, ge=1)
+        if (self.end_step - self.begin_step) % self.frequency:
+            raise ParameterError(f"parameter frequency must divide end_step - begin_step = "
+                                 f"{self.end_step - self.begin_step}; got {self.frequency}")
+        check_param("power", self.power, float, gt=0)
 
     def is_update_step(self, step: int) -> bool:
         """Whether the masks are recomputed at ``step``."""
@@ -215,8 +209,7 @@ class UpdateMasks(keras.callbacks.Callback):
 
     def __init__(self, schedule: PolynomialDecay, scope: str = "global"):
         super().__init__()
-        if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+        check_param("scope", scope, str, choices=SCOPES)
         self.schedule, self.scope = schedule, scope
         self.history: list[tuple[int, float, float]] = []
 
@@ -294,7 +287,7 @@ def l1_norms(kernel: np.ndarray) -> np.ndarray:
     """L1 norm of each output filter / unit: the sum of ``|w|`` over every axis but the last."""
     kernel = np.asarray(kernel)
     if kernel.ndim < 2:
-        raise ValueError(f"l1_norms expects a kernel with an output axis last, got shape "
+        raise ValueError(f"kernel must have at least 2 axes, the output axis last; got shape "
                          f"{kernel.shape}")
     return np.abs(kernel).reshape(-1, kernel.shape[-1]).sum(axis=0)
 
@@ -302,6 +295,7 @@ def l1_norms(kernel: np.ndarray) -> np.ndarray:
 def strongest(norms: np.ndarray, fraction_removed: float) -> np.ndarray:
     """Sorted indices of the filters to keep: all but the :func:`n_pruned` of smallest norm
     (ties: the later index is removed first). At least one filter is always kept."""
+    check_param("fraction_removed", fraction_removed, float, ge=0, le=1)
     norms = np.asarray(norms)
     n_keep = max(1, norms.size - n_pruned(norms.size, fraction_removed))
     return np.sort(np.argsort(-norms, kind="stable")[:n_keep])
@@ -328,11 +322,12 @@ def shrink_model(model: keras.Sequential,
     exactly what ``model`` computes. Raises ValueError for an unsupported layer or bad indices.
     """
     if not isinstance(model, keras.Sequential):
-        raise ValueError("shrink_model supports keras.Sequential chain models")
+        raise ValueError(f"model must be a keras.Sequential chain model; got "
+                         f"{type(model).__name__}")
     unknown = set(keep) - set(prunable_layers(model))
     if unknown:
-        raise ValueError(f"keep names layers that are not Conv2D/Dense layers of "
-                         f"{model.name!r}: {sorted(unknown)}")
+        raise ParameterError(f"parameter keep must name only Conv2D/Dense layers of "
+                             f"{model.name!r}; got {sorted(unknown)}")
     input_shape = tuple(model.inputs[0].shape[1:])
     channels = np.arange(input_shape[-1])  # input channels of the next layer that survive
     new_layers, new_weights = [], []
@@ -346,8 +341,8 @@ def shrink_model(model: keras.Sequential,
             kept = np.asarray(keep.get(layer.name, np.arange(n_out)))
             if kept.ndim != 1 or kept.size == 0 or np.any(np.diff(kept) <= 0) \
                     or kept[0] < 0 or kept[-1] >= n_out:
-                raise ValueError(f"keep[{layer.name!r}] must be increasing indices in "
-                                 f"0..{n_out - 1}, got {kept}")
+                raise ParameterError(f"parameter keep[{layer.name!r}] must be increasing "
+                                     f"indices in 0..{n_out - 1}; got {kept}")
             new, weights = _sliced_layer(layer, np.take(kernel, channels, axis=-2),
                                          rest[0] if rest else None, kept)
             channels = kept
@@ -369,23 +364,3 @@ def shrink_model(model: keras.Sequential,
         if weights:
             new.set_weights(weights)
     return small
-
-
-def median_latencies(models: Mapping[str, keras.Model], x: np.ndarray, batch_size: int = 1000,
-                     repeats: int = 7) -> dict[str, float]:
-    """Median seconds of ``model.predict(x, batch_size)`` for each model.
-
-    One warm-up call each first; then the models are timed in turn, ``repeats`` rounds, so a
-    change in the machine's load affects all of them alike.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for model in models.values():
-        model.predict(x, batch_size=batch_size, verbose=0)
-    for _ in range(repeats):
-        for name, model in models.items():
-            start = time.perf_counter()
-            model.predict(x, batch_size=batch_size, verbose=0)
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}

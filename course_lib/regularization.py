@@ -8,21 +8,12 @@ measures how sparse an L1 penalty makes the weights.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import keras
 import numpy as np
 
-
-def _check_rate(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and 0 <= value < 1):
-        raise ValueError(f"{name} must be a dropout rate in [0, 1), got {value!r}")
-
-
-def _check_penalty(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite penalty factor >= 0, got {value!r}")
+from .parameters import check_param, check_param_list
 
 
 def build_mlp(input_dim: int, hidden_units: Sequence[int], n_classes: int, *, l1: float = 0.0,
@@ -36,17 +27,15 @@ def build_mlp(input_dim: int, hidden_units: Sequence[int], n_classes: int, *, l1
     rate or factor of 0 adds nothing, so ``build_mlp(784, [512], 10)`` is a plain MLP. The
     weights are drawn from Keras's global seed (``keras.utils.set_random_seed``).
     """
-    if not (isinstance(input_dim, int) and input_dim >= 1):
-        raise ValueError(f"input_dim must be a positive int, got {input_dim!r}")
-    if not (isinstance(n_classes, int) and n_classes >= 2):
-        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
-    if not hidden_units or not all(isinstance(h, int) and h >= 1 for h in hidden_units):
-        raise ValueError(f"hidden_units must be a non-empty list of positive ints, "
-                         f"got {hidden_units!r}")
-    _check_penalty("l1", l1)
-    _check_penalty("l2", l2)
-    _check_rate("input_dropout", input_dropout)
-    _check_rate("dropout", dropout)
+    check_param("input_dim", input_dim, int, ge=1)
+    input_dim = int(input_dim)
+    check_param("n_classes", n_classes, int, ge=2)
+    n_classes = int(n_classes)
+    hidden_units = [int(h) for h in check_param_list("hidden_units", hidden_units, int, ge=1)]
+    check_param("l1", l1, float, ge=0)
+    check_param("l2", l2, float, ge=0)
+    check_param("input_dropout", input_dropout, float, ge=0, lt=1)
+    check_param("dropout", dropout, float, ge=0, lt=1)
     penalty = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
     layers = [keras.Input((input_dim,))]
     if input_dropout:
@@ -73,10 +62,10 @@ def near_zero_fraction(weights: np.ndarray | Iterable[np.ndarray],
     Raises ValueError for a threshold that is not a positive number, or when there are no
     weights at all.
     """
-    if not (isinstance(threshold, int | float) and math.isfinite(threshold) and threshold > 0):
-        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    check_param("threshold", threshold, float, gt=0)
     arrays = [weights] if isinstance(weights, np.ndarray) else list(weights)
     total = sum(np.size(w) for w in arrays)
     if total == 0:
-        raise ValueError("near_zero_fraction needs at least one weight")
+        raise ValueError(f"weights must hold at least one weight; got shapes "
+                         f"{[np.shape(w) for w in arrays]}")
     return sum(int(np.count_nonzero(np.abs(w) < threshold)) for w in arrays) / total

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .parameters import check_param
+
 #: Blocks of (input kernel, recurrent kernel, bias) in each Keras recurrent layer: one for the
 #: SimpleRNN, four gates for the LSTM (input, forget, cell candidate, output), three for the GRU
 #: (update, reset, candidate).
@@ -34,11 +36,9 @@ def rnn_param_count(kind: str, units: int, input_dim: int, reset_after: bool = T
 
     Raises ValueError for an unknown ``kind`` or a size below 1.
     """
-    if kind not in BLOCKS:
-        raise ValueError(f"kind must be one of {sorted(BLOCKS)}, got {kind!r}")
-    for name, value in (("units", units), ("input_dim", input_dim)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_param("kind", kind, str, choices=BLOCKS)
+    check_param("units", units, int, ge=1)
+    check_param("input_dim", input_dim, int, ge=1)
     biases = 2 if kind == "GRU" and reset_after else 1
     return BLOCKS[kind] * units * (units + input_dim + biases)
 
@@ -46,9 +46,9 @@ def rnn_param_count(kind: str, units: int, input_dim: int, reset_after: bool = T
 def _series_and_origins(series: ArrayLike, origins: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     series, origins = np.asarray(series), np.asarray(origins)
     if series.ndim != 1 or series.size == 0:
-        raise ValueError(f"series must be a non-empty 1-D array, got shape {series.shape}")
+        raise ValueError(f"series must be a non-empty 1-D array; got shape {series.shape}")
     if origins.ndim != 1 or not np.issubdtype(origins.dtype, np.integer):
-        raise ValueError(f"origins must be a 1-D array of ints, got shape {origins.shape} and "
+        raise ValueError(f"origins must be a 1-D array of ints; got shape {origins.shape} and "
                          f"dtype {origins.dtype}")
     return series, origins
 
@@ -79,9 +79,9 @@ def seasonal_naive_forecast(series: ArrayLike, origins: ArrayLike, horizon: int,
     ValueError otherwise, or when an index falls outside the series.
     """
     series, origins = _series_and_origins(series, origins)
-    if not 1 <= horizon <= period:
-        raise ValueError(f"need 1 ≤ horizon ≤ period (the seasonal value must be observed at the "
-                         f"origin), got horizon={horizon}, period={period}")
+    check_param("period", period, int, ge=1)
+    # horizon ≤ period: the seasonal value must already be observed at the origin
+    check_param("horizon", horizon, int, ge=1, le=period)
     _check_indices(origins, len(series), "origins")
     _check_indices(origins + horizon - period, len(series), "origins + horizon - period")
     return series[origins + horizon - period]
@@ -95,10 +95,10 @@ def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """
     y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have one shape, got {y_true.shape} and "
+        raise ValueError(f"y_true and y_pred must have one shape; got shapes {y_true.shape} and "
                          f"{y_pred.shape}")
     if y_true.size == 0:
-        raise ValueError("mean_absolute_error needs non-empty arrays")
+        raise ValueError(f"y_true and y_pred must be non-empty; got shape {y_true.shape}")
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
@@ -117,14 +117,15 @@ def step_gradient_norms(loss_fn: Callable, x: ArrayLike) -> np.ndarray:
 
     array = np.asarray(x)
     if array.ndim != 3 or not np.issubdtype(array.dtype, np.floating):
-        raise ValueError("x must be a float array of shape (batch, steps, features), got shape "
+        raise ValueError("x must be a float array of shape (batch, steps, features); got shape "
                          f"{array.shape} and dtype {array.dtype}")
     inputs = tf.convert_to_tensor(array)
     with tf.GradientTape() as tape:
         tape.watch(inputs)
         loss = loss_fn(inputs)
     if tf.convert_to_tensor(loss).shape.rank != 0:
-        raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+        raise ValueError(f"loss_fn must return a scalar (shape ()); got shape "
+                         f"{tuple(loss.shape)}")
     grad = tape.gradient(loss, inputs)
     if grad is None:
         raise ValueError("the loss does not depend on x (its gradient is None)")

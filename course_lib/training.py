@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import keras
 
+from .parameters import check_param
+
 
 class EpochLogger(keras.callbacks.Callback):
     """Print one line per epoch (every ``every`` epochs and the last): the logged metrics only.
@@ -20,8 +22,7 @@ class EpochLogger(keras.callbacks.Callback):
 
     def __init__(self, every: int = 1, digits: int = 4, prefix: str = ""):
         super().__init__()
-        if every < 1:
-            raise ValueError(f"every must be at least 1, got {every}")
+        check_param("every", every, int, ge=1)
         self.every, self.digits, self.prefix = every, digits, prefix
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:

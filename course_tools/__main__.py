@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--baselines", type=Path, default=baselines.BASELINES_FILE)
     run.add_argument("--update-baselines", action="store_true",
                      help="rewrite the profile's baselines from this run and show the diff")
+    run.add_argument("--compare-outputs", action="store_true",
+                     help="compare every cell's outputs with the committed notebook, except "
+                     "cells tagged nbval-ignore-output (only at the committed parameters)")
     run.add_argument("--report", action="store_true",
                      help="render the executed notebooks and an index page to HTML")
     run.add_argument("--memory-limit", type=float, default=runner.MEMORY_LIMIT_MB,
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return runner.run_course(notebooks, args.out, args.timeout, profile=args.profile,
                                      jobs=args.jobs, baselines_file=args.baselines,
                                      update_baselines=args.update_baselines, report=args.report,
-                                     memory_limit_mb=args.memory_limit)
+                                     memory_limit_mb=args.memory_limit,
+                                     compare_outputs=args.compare_outputs)
         except baselines.RegressionConfigError as error:
             sys.exit(f"error: {error}")
     if args.command == "execute":

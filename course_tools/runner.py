@@ -25,7 +25,7 @@ import yaml
 from course_lib.paths import NOTEBOOKS_DIR
 from course_lib.results import metrics_in
 
-from . import baselines
+from . import baselines, outputs
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 MEMORY_LIMIT_MB = 4096  # the course's rule: every notebook peaks under 4 GB
@@ -41,6 +41,7 @@ class RunResult:
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""
     peak_mb: float = 0.0  # resident memory of the kernel and what it started, sampled
+    mismatches: list[outputs.Mismatch] = field(default_factory=list)  # vs committed outputs
 
 
 class PeakMemory(threading.Thread):
@@ -88,16 +89,28 @@ def discover(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(directory.glob(NOTEBOOK_GLOB))
 
 
-def failing_cell(notebook: dict) -> str:
-    """Describe the first cell with an error output: its prompt number, first line and error."""
-    for cell in notebook.get("cells", []):
+def _first_line(cell: dict) -> str:
+    lines = "".join(cell.get("source", "")).strip().splitlines()
+    return lines[0][:60] if lines else "empty"
+
+
+def failing_cell(notebook: dict, log_tail: str = "") -> str:
+    """Describe the cell that stopped the run: its number among the code cells (``In [N]`` of a
+    fresh run), first line and error. A cell that killed its kernel leaves no error output; it
+    is the last cell that papermill started, and ``log_tail`` says why."""
+    code = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    for number, cell in enumerate(code, 1):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                first_line = "".join(cell.get("source", "")).strip().splitlines()[:1]
-                return (f"cell In [{cell.get('execution_count')}] "
-                        f"({first_line[0][:60] if first_line else 'empty'!r}): "
+                return (f"cell In [{number}] ({_first_line(cell)!r}): "
                         f"{output.get('ename')}: {output.get('evalue')}")
-    return ""
+    started = [(n, c) for n, c in enumerate(code, 1)
+               if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if started:
+        number, cell = started[-1]
+        return f"cell In [{number}] ({_first_line(cell)!r}): {log_tail or 'papermill failed'}"
+    return log_tail
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
@@ -116,9 +129,10 @@ def _kill_tree(process: subprocess.Popen) -> None:
 
 
 def run_notebook(notebook: Path, out_dir: Path, timeout: float,
-                 parameters: dict | None = None) -> RunResult:
+                 parameters: dict | None = None, compare_outputs: bool = False) -> RunResult:
     """Execute one notebook with papermill into ``out_dir`` within ``timeout`` seconds,
-    passing ``parameters`` to its ``parameters`` cell."""
+    passing ``parameters`` to its ``parameters`` cell; with ``compare_outputs``, compare the
+    outputs of a successful run with the committed ones (:mod:`course_tools.outputs`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
     command = [sys.executable, "-m", "papermill", str(notebook), str(output),
@@ -143,7 +157,12 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
         result.error = f"exceeded the time limit of {timeout:.0f} s"
     elif status == "failed":
         tail = log.strip().splitlines()[-1:] or ["papermill failed"]
-        result.error = failing_cell(executed) or tail[0]
+        result.error = failing_cell(executed, tail[0])
+    elif compare_outputs:
+        result.mismatches = outputs.mismatches(json.loads(notebook.read_text()), executed)
+        if result.mismatches:
+            result.status = "differs"
+            result.error = (f"{len(result.mismatches)} cell(s) differ from the committed outputs")
     return result
 
 
@@ -164,14 +183,16 @@ def summary_table(results: list[RunResult], max_metrics: int = 3) -> str:
 
 
 def run_all(notebooks: list[Path], out_dir: Path, timeout: float,
-            parameters: dict[str, dict], jobs: int = 1) -> list[RunResult]:
+            parameters: dict[str, dict], jobs: int = 1,
+            compare_outputs: bool = False) -> list[RunResult]:
     """Run ``notebooks`` (``jobs`` at a time), printing a line as each starts and ends."""
     count = len(notebooks)
 
     def one(numbered: tuple[int, Path]) -> RunResult:
         i, notebook = numbered
         print(f"[{i}/{count}] {notebook.stem} ...", flush=True)
-        result = run_notebook(notebook, out_dir, timeout, parameters.get(notebook.stem))
+        result = run_notebook(notebook, out_dir, timeout, parameters.get(notebook.stem),
+                              compare_outputs)
         print(f"[{i}/{count}] {notebook.stem}: {result.status} in {result.seconds:.1f} s"
               + (f" -- {result.error}" if result.error else ""), flush=True)
         return result
@@ -184,23 +205,31 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
                profile: str | None = None, jobs: int = 1,
                baselines_file: Path = baselines.BASELINES_FILE,
                update_baselines: bool = False, report: bool = False,
-               memory_limit_mb: float = MEMORY_LIMIT_MB) -> int:
+               memory_limit_mb: float = MEMORY_LIMIT_MB, compare_outputs: bool = False) -> int:
     """Run ``notebooks``, write ``metrics.json``, print a summary; with a ``profile``, pass its
-    parameters and check the metrics against ``baselines`` (or rewrite them).
+    parameters and check the metrics against ``baselines`` (or rewrite them). With
+    ``compare_outputs``, also compare each notebook's outputs with its committed ones, which is
+    only meaningful for the committed parameters: a profile that overrides any parameter is
+    refused before anything runs.
 
-    Returns the process exit code: 0 if every notebook succeeded within ``memory_limit_mb`` and
-    no metric regressed.
+    Returns the process exit code: 0 if every notebook succeeded within ``memory_limit_mb``, no
+    compared output differed and no metric regressed.
     """
     parameters = baselines.load_profile(profile) if profile else {}
     for notebook in notebooks:  # fail on a typo before spending minutes on execution
         baselines.check_parameters(notebook, parameters.get(notebook.stem, {}))
-    results = run_all(notebooks, out_dir, timeout, parameters, jobs)
+        if compare_outputs and parameters.get(notebook.stem):
+            raise baselines.RegressionConfigError(
+                f"outputs can only be compared at the committed parameters, but profile "
+                f"{profile!r} sets {', '.join(parameters[notebook.stem])} for {notebook.name}")
+    results = run_all(notebooks, out_dir, timeout, parameters, jobs, compare_outputs)
     metrics = {r.notebook.stem: r.metrics for r in results}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     print()
     print(summary_table(results))
     failed = [f"{r.notebook.name}: {r.error} (see {out_dir / r.notebook.name})"
-              for r in results if r.status != "ok"]
+              for r in results if r.status not in ("ok", "differs")]
+    failed += [f"{r.notebook.name} {m}" for r in results for m in r.mismatches]
     failed += [f"{r.notebook.name}: peak memory {r.peak_mb:.0f} MB is above the limit of "
                f"{memory_limit_mb:.0f} MB" for r in results if r.peak_mb > memory_limit_mb]
     checks = []

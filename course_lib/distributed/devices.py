@@ -3,9 +3,7 @@ two or more, otherwise logical devices carved from one GPU or from the CPU."""
 
 from __future__ import annotations
 
-import numbers
-
-from .cost_model import _check_workers
+from ..parameters import check_param
 
 # ------------------------------------------------------------------------ replica devices
 
@@ -23,9 +21,7 @@ def configure_replica_devices(n_replicas: int, gpu_memory_mb: int = 1024) -> lis
     """
     import tensorflow as tf
 
-    if isinstance(n_replicas, bool) or not isinstance(n_replicas, numbers.Integral) \
-            or n_replicas < 1:
-        raise ValueError(f"n_replicas must be an int ≥ 1, got {n_replicas!r}")
+    check_param("n_replicas", n_replicas, int, ge=1)
     gpus = tf.config.list_physical_devices("GPU")
     if len(gpus) >= 2:
         return [device.name for device in tf.config.list_logical_devices("GPU")]
@@ -51,7 +47,8 @@ def worker_device_env(n_workers: int, n_gpus: int) -> list[dict[str, str]]:
     With at least one GPU per worker, worker i sees only GPU i; otherwise the workers see no GPU
     at all (two TensorFlow processes sharing a GPU would each try to reserve all its memory).
     """
-    _check_workers(n_workers)
+    check_param("n_workers", n_workers, int, ge=1)
+    check_param("n_gpus", n_gpus, int, ge=0)
     if n_gpus >= n_workers:
         return [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(n_workers)]
     return [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n_workers)]

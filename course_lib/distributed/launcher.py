@@ -6,7 +6,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import numbers
 import os
 import shutil
 import signal
@@ -17,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psutil
+
+from ..parameters import ParameterError, check_param
 
 # ------------------------------------------------------------------------------- launcher
 
@@ -40,8 +41,7 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
 
     All sockets stay open until every port is chosen, so the ports are distinct.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an int ≥ 1, got {n!r}")
+    check_param("n", n, int, ge=1)
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
                    for _ in range(n)]
@@ -52,8 +52,7 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
 
 def tf_config(addresses: Sequence[str], index: int) -> dict:
     """The ``TF_CONFIG`` of worker ``index`` in a cluster of workers at ``addresses``."""
-    if not 0 <= index < len(addresses):
-        raise ValueError(f"index must be in 0..{len(addresses) - 1}, got {index}")
+    check_param("index", index, int, ge=0, lt=len(addresses))
     return {"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}}
 
 
@@ -110,12 +109,13 @@ class WorkerGroup:
                  timeout_s: float = 120, grace_s: float = 3, host: str = "127.0.0.1",
                  env: Sequence[Mapping[str, str]] | None = None):
         if not commands or any(not command for command in commands):
-            raise ValueError("commands must be a non-empty list of non-empty command lines")
+            raise ParameterError(f"parameter commands must be a non-empty list of non-empty "
+                                 f"command lines; got {commands!r}")
         if env is not None and len(env) != len(commands):
-            raise ValueError(f"env must have one mapping per worker ({len(commands)}), "
-                             f"got {len(env)}")
-        if not timeout_s > 0 or not grace_s > 0:
-            raise ValueError(f"timeout_s and grace_s must be > 0, got {timeout_s}, {grace_s}")
+            raise ParameterError(f"parameter env must have one mapping per worker "
+                                 f"({len(commands)}); got {len(env)}")
+        check_param("timeout_s", timeout_s, float, gt=0)
+        check_param("grace_s", grace_s, float, gt=0)
         self.commands = [list(command) for command in commands]
         self.log_dir = Path(log_dir)
         self.timeout_s, self.grace_s, self.host = timeout_s, grace_s, host

@@ -69,8 +69,8 @@ def distribute_batch(strategy: tf.distribute.Strategy, x, y):
     """
     n = strategy.num_replicas_in_sync
     if len(x) != len(y) or len(x) % n:
-        raise ValueError(f"the global batch ({len(x)} inputs, {len(y)} labels) must split "
-                         f"evenly over {n} replicas")
+        raise ValueError(f"x and y must hold one global batch that splits evenly over {n} "
+                         f"replicas; got {len(x)} inputs (x) and {len(y)} labels (y)")
     per_replica = len(x) // n
 
     def replica_slice(context):

@@ -42,7 +42,6 @@ from .litert import (
                        LiteModel,
                        constant_tensors,
                        convert,
-                       median_seconds,
                        quiet_native_output,
                        size_breakdown,
 )
@@ -59,5 +58,5 @@ from .qat import (
 __all__ = ["MODES", "FakeQuant", "LiteModel", "QATConv2D", "QATDense", "QuantParams",
            "activation_ranges", "affine_params", "constant_tensors", "convert", "dequantize",
            "fake_quant", "fake_quant_weights", "int_matmul", "matmul_error_bound",
-           "median_seconds", "qrange", "quantize", "quantize_for_training", "quiet_native_output",
+           "qrange", "quantize", "quantize_for_training", "quiet_native_output",
            "round_half_away", "size_breakdown", "symmetric_params"]

@@ -7,13 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..parameters import ParameterError, check_param
+
 # --- the formulas ------------------------------------------------------------------------------
-
-
-def _check_bits(bits: int) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 16:
-        raise ValueError(f"bits must be an int in 2..16, got {bits!r}")
-    return int(bits)
 
 
 def qrange(bits: int, signed: bool = True, narrow: bool = False) -> tuple[int, int]:
@@ -22,10 +18,12 @@ def qrange(bits: int, signed: bool = True, narrow: bool = False) -> tuple[int, i
     Signed: ``[-2^(b-1), 2^(b-1) - 1]`` (``narrow`` drops the lowest, giving a range symmetric
     about 0, as symmetric weight quantization uses); unsigned: ``[0, 2^b - 1]``.
     """
-    bits = _check_bits(bits)
+    check_param("bits", bits, int, ge=2, le=16)
+    bits = int(bits)
     if not signed:
         if narrow:
-            raise ValueError("narrow ranges are only defined for signed codes")
+            raise ParameterError("parameter narrow must be False for unsigned codes: narrow "
+                                 "ranges are only defined for signed ones; got True")
         return 0, 2**bits - 1
     return -(2 ** (bits - 1)) + int(narrow), 2 ** (bits - 1) - 1
 
@@ -71,11 +69,11 @@ class QuantParams:
 def _ranges(x: np.ndarray, axis: int | None) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError("cannot quantize an empty array or one with NaN or infinity")
+        raise ValueError(f"x must be a non-empty array of finite values (no NaN or infinity); "
+                         f"got shape {x.shape} with {x.size - np.isfinite(x).sum()} non-finite")
     if axis is None:
         return np.array(x.min()), np.array(x.max())
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis {axis} is out of range for an array of shape {x.shape}")
+    check_param("axis", axis, int, ge=-x.ndim, lt=x.ndim)
     others = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
     return x.min(axis=others), x.max(axis=others)
 
@@ -91,7 +89,8 @@ def affine_params(x: np.ndarray, bits: int = 8, axis: int | None = None,
     lo, hi = _ranges(x, axis)
     lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
     if np.any(hi == lo):
-        raise ValueError("zero range: every value is 0, so no scale can be derived")
+        raise ValueError("zero range: x is 0 everywhere (in some channel), so no scale can be "
+                         "derived")
     scale = (hi - lo) / (qmax - qmin)
     zero_point = round_half_away(qmin - lo / scale).astype(np.int64)
     return QuantParams(scale, zero_point, qmin, qmax, axis)
@@ -105,7 +104,8 @@ def symmetric_params(x: np.ndarray, bits: int = 8, axis: int | None = None) -> Q
     lo, hi = _ranges(x, axis)
     absmax = np.maximum(np.abs(lo), np.abs(hi))
     if np.any(absmax == 0):
-        raise ValueError("zero range: every value is 0, so no scale can be derived")
+        raise ValueError("zero range: x is 0 everywhere (in some channel), so no scale can be "
+                         "derived")
     return QuantParams(absmax / qmax, np.zeros_like(absmax, dtype=np.int64), qmin, qmax, axis)
 
 
@@ -128,7 +128,7 @@ def dequantize(q: np.ndarray, params: QuantParams) -> np.ndarray:
     """``scale · (q - zero_point)`` as float64."""
     q = np.asarray(q)
     if not np.issubdtype(q.dtype, np.integer):
-        raise ValueError(f"dequantize expects integers, got {q.dtype}")
+        raise ValueError(f"q must be an array of integer codes; got dtype {q.dtype}")
     return params.scale_for(q) * (q.astype(np.int64) - params.zero_point_for(q))
 
 
@@ -137,13 +137,14 @@ def dequantize(q: np.ndarray, params: QuantParams) -> np.ndarray:
 
 def _check_matmul(qx: np.ndarray, px: QuantParams, qw: np.ndarray, pw: QuantParams) -> None:
     if qx.ndim != 2 or qw.ndim != 2 or qx.shape[1] != qw.shape[0]:
-        raise ValueError(f"int_matmul needs (n, k) @ (k, m) matrices, got {qx.shape} and "
-                         f"{qw.shape}")
+        raise ValueError(f"qx and qw must be (n, k) and (k, m) matrices for (n, k) @ (k, m); got "
+                         f"shapes {qx.shape} and {qw.shape}")
     if px.axis is not None:
-        raise ValueError("the activations x must be quantized per tensor (axis=None)")
+        raise ValueError(f"px must quantize the activations x per tensor (axis=None); got "
+                         f"axis={px.axis}")
     if pw.axis not in (None, 1, -1) or np.any(pw.zero_point != 0):
-        raise ValueError("the weights w must be symmetric (zero_point 0), per tensor or per "
-                         "output column (axis=1)")
+        raise ValueError(f"pw must quantize the weights w symmetrically (zero_point 0), per "
+                         f"tensor or per output column (axis=1); got axis={pw.axis}")
 
 
 def int_matmul(qx: np.ndarray, px: QuantParams, qw: np.ndarray, pw: QuantParams) -> np.ndarray:

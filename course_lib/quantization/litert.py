@@ -7,14 +7,14 @@ import contextlib
 import io
 import os
 import sys
-import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from ..parameters import ParameterError, check_param
 from .formulas import round_half_away
 
 MODES = ("float32", "dynamic", "float16", "int8")
@@ -50,10 +50,11 @@ def convert(model: keras.Model, mode: str, representative: np.ndarray | None = N
     weights and activations, int8 input and output, activation ranges calibrated on the
     ``representative`` images, one at a time).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    check_param("mode", mode, str, choices=MODES)
     if (mode == "int8") != (representative is not None):
-        raise ValueError("representative images are needed for mode 'int8', and only for it")
+        raise ParameterError(f"parameter representative (images) must be given for mode 'int8', "
+                             f"and only for it; got {type(representative).__name__} for mode "
+                             f"{mode!r}")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -115,8 +116,8 @@ class LiteModel:
 
     def _set_input(self, x: np.ndarray):
         if np.ndim(x) != 1 + len(self.input_shape) or tuple(np.shape(x)[1:]) != self.input_shape:
-            raise ValueError(f"expected inputs of shape (n, {', '.join(map(str, self.input_shape))}"
-                             f"), got {np.shape(x)}")
+            raise ValueError(f"x must have shape (n, {', '.join(map(str, self.input_shape))}); "
+                             f"got {np.shape(x)}")
         interpreter = self.interpreter(len(x))
         interpreter.set_tensor(self.input_details["index"], self.quantize_input(x))
         return interpreter
@@ -137,24 +138,6 @@ class LiteModel:
     def invoker(self, x: np.ndarray) -> Callable[[], None]:
         """A function that runs the model once on the batch ``x`` (set now), for timing."""
         return self._set_input(x).invoke
-
-
-def median_seconds(calls: Mapping[str, Callable[[], object]], repeats: int = 20
-                   ) -> dict[str, float]:
-    """Median seconds of each zero-argument function. One warm-up call each, then ``repeats``
-    rounds that call every function once in turn, so that a change in the machine's load
-    affects all of them alike."""
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
-    for call in calls.values():
-        call()
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 _TENSOR_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 9: "int8"}

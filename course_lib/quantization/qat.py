@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .formulas import _check_bits, qrange, round_half_away
+from ..parameters import ParameterError, check_param
+from .formulas import qrange, round_half_away
 
 # --- fake quantization (TensorFlow) ------------------------------------------------------------
 
@@ -30,7 +31,8 @@ def fake_quant(x: tf.Tensor, lo: float, hi: float, bits: int = 8) -> tf.Tensor:
     qmin, qmax = qrange(bits, signed=False)
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
     if hi == lo:
-        raise ValueError("zero range: lo and hi must not both be 0")
+        raise ParameterError(f"parameters lo and hi must not both be 0 (zero range); got "
+                             f"lo={lo}, hi={hi}")
     scale = (hi - lo) / (qmax - qmin)
     zero_point = float(round_half_away(qmin - lo / scale))
     x = tf.convert_to_tensor(x)
@@ -60,12 +62,16 @@ class _FakeQuantMixin:
 
     def _init_quant(self, weight_bits: int, per_channel: bool, activation_bits: int | None,
                     activation_range: tuple[float, float] | None) -> None:
-        self.weight_bits, self.per_channel = _check_bits(weight_bits), bool(per_channel)
-        self.activation_bits = None if activation_bits is None else _check_bits(activation_bits)
+        check_param("weight_bits", weight_bits, int, ge=2, le=16)
+        self.weight_bits = int(weight_bits)
+        self.per_channel = bool(per_channel)
+        if activation_bits is not None:
+            check_param("activation_bits", activation_bits, int, ge=2, le=16)
+        self.activation_bits = None if activation_bits is None else int(activation_bits)
         if self.activation_bits is not None:
             if activation_range is None or not activation_range[0] < activation_range[1]:
-                raise ValueError(f"activation_bits needs an activation_range (lo < hi), got "
-                                 f"{activation_range!r}")
+                raise ParameterError(f"parameter activation_range must be (lo, hi) with lo < hi "
+                                     f"when activation_bits is given; got {activation_range!r}")
         self.activation_range = activation_range
 
     def quantized_kernel(self) -> tf.Tensor:
@@ -129,7 +135,9 @@ class FakeQuant(keras.layers.Layer):
 
     def __init__(self, bits: int, value_range: tuple[float, float], **kwargs):
         super().__init__(**kwargs)
-        self.bits, self.value_range = _check_bits(bits), tuple(float(v) for v in value_range)
+        check_param("bits", bits, int, ge=2, le=16)
+        self.bits = int(bits)
+        self.value_range = tuple(float(v) for v in value_range)
 
     def call(self, inputs):
         return fake_quant(inputs, *self.value_range, bits=self.bits)
@@ -166,7 +174,8 @@ def quantize_for_training(model: keras.Sequential, weight_bits: int, per_channel
         raise TypeError(f"quantize_for_training needs a keras.Sequential, got "
                         f"{type(model).__name__}")
     if activation_bits is not None and ranges is None:
-        raise ValueError("activation_bits needs the calibrated ranges (activation_ranges)")
+        raise ParameterError("parameter ranges must be given (the calibrated ranges from "
+                             "activation_ranges) when activation_bits is; got None")
     layers = []
     if activation_bits is not None:
         layers.append(FakeQuant(activation_bits, ranges["input"], name="input_quant"))

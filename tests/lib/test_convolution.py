@@ -4,6 +4,7 @@ import keras
 import pytest
 
 from course_lib import convolution as conv
+from course_lib.parameters import ParameterError
 
 
 @pytest.mark.parametrize(("n", "k", "s", "padding", "expected"), [
@@ -46,14 +47,16 @@ def test_params_and_macs_known_answers():
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ParameterError, match="parameter k must be ≤ n .* does not fit.*; got 3"):
         conv.conv_output_size(2, 3)
-    with pytest.raises(ValueError, match="padding must be one of"):
+    with pytest.raises(ParameterError, match="parameter padding must be one of"):
         conv.conv_output_size(5, 3, 1, "full")
-    with pytest.raises(ValueError, match="s must be a positive int"):
+    with pytest.raises(ParameterError, match="need 1 ≤ s; got 0"):
         conv.conv_output_size(5, 3, 0)
-    with pytest.raises(ValueError, match="n must be a positive int"):
+    with pytest.raises(ParameterError, match="parameter n must be an int; got float 2.5"):
         conv.total_padding(2.5, 1)
+    with pytest.raises(ParameterError, match="parameter k must be an int; got bool"):
+        conv.total_padding(2, True)
 
 
 def tiny_model():

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from course_lib import distillation, numerical_gradient, relative_error
+from course_lib.parameters import ParameterError
 
 LOGITS = np.array([[0.0, math.log(2.0), math.log(4.0)]])  # softmax = (1, 2, 4) / 7
 
@@ -106,31 +107,42 @@ def test_cached_teacher_logits_train_exactly_like_the_live_teacher(tiny_problem)
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("temperature", [0, -1.0, float("nan"), float("inf"), True, "2"])
-def test_bad_temperatures_raise(temperature):
-    with pytest.raises(ValueError, match="temperature must be"):
+@pytest.mark.parametrize("temperature, message", [
+    (0, "need 0 < temperature; got 0"), (-1.0, "need 0 < temperature"),
+    (float("nan"), "parameter temperature must be a number; got float nan"),
+    (float("inf"), "must be a number; got float inf"), (True, "must be a number; got bool"),
+    ("2", "must be a number; got str"),
+])
+def test_bad_temperatures_raise(temperature, message):
+    with pytest.raises(ParameterError, match=message):
         distillation.softmax_with_temperature(LOGITS, temperature)
-    with pytest.raises(ValueError, match="temperature must be"):
+    with pytest.raises(ParameterError, match=message):
         distillation.Distiller(tiny_model(4, 0), tiny_model(2, 1), temperature=temperature)
 
 
-@pytest.mark.parametrize("alpha", [-0.1, 1.5, float("nan"), False])
-def test_bad_alphas_raise(alpha):
-    with pytest.raises(ValueError, match="alpha"):
+@pytest.mark.parametrize("alpha, message", [
+    (-0.1, "need 0 ≤ alpha ≤ 1; got -0.1"), (1.5, "need 0 ≤ alpha ≤ 1; got 1.5"),
+    (float("nan"), "parameter alpha must be a number"), (False, "must be a number; got bool"),
+])
+def test_bad_alphas_raise(alpha, message):
+    with pytest.raises(ParameterError, match=message):
         distillation.distillation_loss([0], LOGITS, LOGITS, 1.0, alpha)
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(ParameterError, match=message):
         distillation.Distiller(tiny_model(4, 0), tiny_model(2, 1), alpha=alpha)
 
 
 def test_shape_mismatches_raise():
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"logits must have the same shape; got \(2, 10\) and "
+                       r"\(2, 5\)"):
         distillation.soft_loss(np.zeros((2, 10)), np.zeros((2, 5)), 2.0)
     with pytest.raises(ValueError, match="same shape"):
         distillation.distillation_gradient([0, 1], np.zeros((2, 10)), np.zeros((3, 10)), 2.0, 0.5)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match=r"student_logits must be 2-D .*; got shapes \(10,\)"):
         distillation.soft_loss(np.zeros(10), np.zeros(10), 2.0)
-    with pytest.raises(ValueError, match="labels must be 1-D"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\).*; got shape \(2, 1\)"):
         distillation.hard_loss(np.zeros((2, 1), dtype=int), np.zeros((2, 10)))
+    with pytest.raises(ValueError, match=r"labels must have shape \(3,\).*; got shape \(2,\)"):
+        distillation.distillation_gradient([0, 1], np.zeros((3, 10)), np.zeros((3, 10)), 2.0, 0.5)
     with pytest.raises(ValueError, match="outputs must have the same shape"):
         distillation.Distiller(tiny_model(4, 0, outputs=10), tiny_model(2, 1, outputs=5))
 
@@ -146,8 +158,11 @@ def test_student_cnn_and_gap_closed():
     student = distillation.student_cnn()
     assert student.count_params() == 2346
     assert tuple(student.outputs[0].shape) == (None, 10)
-    with pytest.raises(ValueError, match="filters"):
+    with pytest.raises(ParameterError, match=r"parameter filters must be a list of 2"):
         distillation.student_cnn((4,))
+    with pytest.raises(ParameterError, match=r"need 1 ≤ filters\[1\]; got 0"):
+        distillation.student_cnn((4, 0))
+    assert distillation.student_cnn((np.int64(2), 3)).count_params() > 0
     assert distillation.gap_closed(0.90, 0.93, 0.99) == pytest.approx(1 / 3)
-    with pytest.raises(ValueError, match="swapped"):
+    with pytest.raises(ParameterError, match="acc_teacher must be > acc_alone.*swapped"):
         distillation.gap_closed(0.99, 0.95, 0.90)

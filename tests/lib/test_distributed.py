@@ -13,6 +13,7 @@ import pytest
 
 from course_lib import distributed as d
 from course_lib.distributed import worker as mw
+from course_lib.parameters import ParameterError
 
 PY = sys.executable
 
@@ -59,22 +60,23 @@ def test_scaled_learning_rate():
     assert d.scaled_learning_rate(0.1, 256, 128) == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: d.ring_allreduce_bytes(-1, 2),
-    lambda: d.ring_allreduce_bytes(1, 0),
-    lambda: d.ring_allreduce_bytes(1, 2.5),
-    lambda: d.ring_allreduce_bytes(1, True),
-    lambda: d.ring_allreduce_seconds(1, 2, bandwidth=0),
-    lambda: d.ring_allreduce_seconds(1, 2, bandwidth=1, latency=-1),
-    lambda: d.amdahl_speedup(1.5, 2),
-    lambda: d.data_parallel_speedup(0, 1, 2, 1),
-    lambda: d.data_parallel_speedup(1, 1, 2, 1, overlap=2),
-    lambda: d.scaled_learning_rate(0.1, 0, 64),
-    lambda: d.tf_config(["a:1", "b:2"], 2),
-    lambda: d.free_ports(0),
+@pytest.mark.parametrize("call,message", [
+    (lambda: d.ring_allreduce_bytes(-1, 2), "need 0 ≤ n_bytes; got -1"),
+    (lambda: d.ring_allreduce_bytes(1, 0), "need 1 ≤ n_workers; got 0"),
+    (lambda: d.ring_allreduce_bytes(1, 2.5), "n_workers must be an int; got float"),
+    (lambda: d.ring_allreduce_bytes(1, True), "n_workers must be an int; got bool"),
+    (lambda: d.ring_allreduce_seconds(1, 2, bandwidth=0), "need 0 < bandwidth"),
+    (lambda: d.ring_allreduce_seconds(1, 2, bandwidth=1, latency=-1), "need 0 ≤ latency"),
+    (lambda: d.amdahl_speedup(1.5, 2), "need 0 ≤ parallel_fraction ≤ 1; got 1.5"),
+    (lambda: d.data_parallel_speedup(0, 1, 2, 1), "need 0 < compute_seconds"),
+    (lambda: d.data_parallel_speedup(1, 1, 2, 1, overlap=2), "need 0 ≤ overlap ≤ 1"),
+    (lambda: d.scaled_learning_rate(0.1, 0, 64), "need 1 ≤ base_batch; got 0"),
+    (lambda: d.tf_config(["a:1", "b:2"], 2), "need 0 ≤ index < 2; got 2"),
+    (lambda: d.free_ports(0), "need 1 ≤ n; got 0"),
+    (lambda: d.worker_device_env(2, -1), "need 0 ≤ n_gpus; got -1"),
 ])
-def test_bad_arguments_raise_value_error(call):
-    with pytest.raises(ValueError):
+def test_bad_arguments_raise_parameter_error(call, message):
+    with pytest.raises(ParameterError, match=message):
         call()
 
 
@@ -168,10 +170,12 @@ def test_wait_for_log_and_kill(tmp_path, no_orphans):
 
 
 def test_group_argument_errors(tmp_path):
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ParameterError, match="parameter commands must be a non-empty"):
         d.WorkerGroup([], tmp_path)
-    with pytest.raises(ValueError, match="one mapping per worker"):
+    with pytest.raises(ParameterError, match=r"env must have one mapping per worker \(1\); got 2"):
         d.WorkerGroup([["true"]], tmp_path, env=[{}, {}])
+    with pytest.raises(ParameterError, match="need 0 < grace_s; got 0"):
+        d.WorkerGroup([["true"]], tmp_path, grace_s=0)
 
 
 # --------------------------------------------------------------------------- worker script
@@ -211,10 +215,12 @@ def test_train_step_on_one_device_is_plain_sgd():
     assert float(step(mw.distribute_batch(strategy, x, y))) == pytest.approx(float(loss))
     for w0, g, w in zip(before, grads, model.trainable_variables, strict=True):
         np.testing.assert_allclose(w.numpy(), w0 - 0.5 * g.numpy(), atol=1e-6)
-    with pytest.raises(ValueError, match="split evenly"):
+    with pytest.raises(ValueError, match="splits evenly over 1 replicas; got 8 inputs"):
         mw.distribute_batch(strategy, x, y[:7])
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(240)  # two TensorFlow workers, 120 s limit of their own
 def test_two_worker_job_ends_with_identical_weights(tmp_path, no_orphans):
     command = [PY, "-m", "course_lib.distributed.worker", "--out", str(tmp_path / "out"),
                "--checkpoint-dir", str(tmp_path / "ckpt" / "chief"), "--steps", "3",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib import numerical_gradient, relative_error
+from course_lib import ParameterError, numerical_gradient, relative_error
 
 
 def test_gradient_of_sum_of_squares_is_two_x():
@@ -64,13 +64,17 @@ def test_relative_error_is_symmetric():
 @pytest.mark.parametrize("bad", [np.array([1, 2, 3]), np.array([True]), [1, 2], "abc",
                                  np.array([], dtype=np.float64), np.zeros((0, 3))])
 def test_numerical_gradient_rejects_non_float_or_empty_input(bad):
-    with pytest.raises(ValueError, match="numerical_gradient needs"):
+    with pytest.raises(ValueError, match="x must be a (float|non-empty) array; got (dtype|shape)"):
         numerical_gradient(lambda v: 0.0, bad)
 
 
-@pytest.mark.parametrize("eps", [0.0, -1e-6, float("nan"), float("inf")])
-def test_numerical_gradient_rejects_bad_eps(eps):
-    with pytest.raises(ValueError, match="eps must be positive"):
+@pytest.mark.parametrize("eps, message", [
+    (0.0, "need 0 < eps; got 0.0"), (-1e-6, "need 0 < eps"),
+    (float("nan"), "parameter eps must be a number; got float nan"),
+    (float("inf"), "parameter eps must be a number; got float inf"),
+])
+def test_numerical_gradient_rejects_bad_eps(eps, message):
+    with pytest.raises(ParameterError, match=message):
         numerical_gradient(lambda v: 0.0, np.ones(2), eps=eps)
 
 
@@ -81,7 +85,8 @@ def test_numerical_gradient_rejects_non_scalar_function(f):
 
 
 def test_relative_error_rejects_mismatched_or_empty():
-    with pytest.raises(ValueError, match="one shape"):
+    with pytest.raises(ValueError, match=r"a and b must have one shape; got shapes \(3,\) and "
+                       r"\(3, 1\)"):
         relative_error(np.ones(3), np.ones((3, 1)))
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match=r"a and b must be non-empty; got shape \(0,\)"):
         relative_error([], [])

@@ -6,6 +6,7 @@ import pytest
 
 from course_lib import models
 from course_lib.convolution import total_macs
+from course_lib.parameters import ParameterError
 
 
 def test_mnist_cnn_layers_and_parameter_count():
@@ -43,9 +44,14 @@ def test_mnist_mlp_matches_the_cnn_size():
     assert mlp(np.zeros((3, 28, 28, 1), np.float32)).shape == (3, 10)
 
 
-@pytest.mark.parametrize("bad", [(), (0,), (12.5,), (True,)])
-def test_mnist_mlp_rejects_bad_hidden_units(bad):
-    with pytest.raises(ValueError, match="hidden_units"):
+@pytest.mark.parametrize("bad, message", [
+    ((), r"parameter hidden_units must be a non-empty list \(each an int\); got tuple \(\)"),
+    ((0,), r"need 1 ≤ hidden_units\[0\]; got 0"),
+    ((12.5,), r"parameter hidden_units\[0\] must be an int; got float"),
+    ((True,), r"parameter hidden_units\[0\] must be an int; got bool"),
+])
+def test_mnist_mlp_rejects_bad_hidden_units(bad, message):
+    with pytest.raises(ParameterError, match=message):
         models.mnist_mlp(bad)
 
 
@@ -66,7 +72,17 @@ def test_scale_images():
 
 
 def test_scale_images_rejects_floats_and_bad_shapes():
-    with pytest.raises(ValueError, match="expects uint8"):
+    with pytest.raises(ValueError, match="images must hold uint8 pixels"):
         models.scale_images(np.zeros((1, 2, 2), np.float32))
-    with pytest.raises(ValueError, match="stack of greyscale images"):
+    with pytest.raises(ValueError, match=r"stack of greyscale images .*; got shape \(2, 2\)"):
         models.scale_images(np.zeros((2, 2), np.uint8))
+
+
+def test_accuracy_counts_arg_max_hits():
+    # Dense(2) with identity kernel and no bias: the output is the input, so the arg-max is known.
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, use_bias=False,
+                                                                    kernel_initializer="identity")])
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 2.0], [-1.0, 0.5]], np.float32)
+    assert models.accuracy(model, x, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
+    with pytest.raises(ValueError, match="as many labels"):
+        models.accuracy(model, x, np.array([0, 1]))

@@ -6,6 +6,7 @@ import pytest
 
 from course_lib import optimizers as opt
 from course_lib.gradients import relative_error
+from course_lib.parameters import ParameterError
 
 # θ₀ = 1 and a constant gradient g = 2 make every first step a one-line calculation.
 THETA0, GRAD = np.array([1.0]), np.array([2.0])
@@ -104,26 +105,31 @@ def test_agrees_with_keras_over_20_steps(ours, theirs):
 
 
 def test_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="learning_rate"):
+    with pytest.raises(ParameterError, match="need 0 < learning_rate; got 0.0"):
         opt.SGD(0.0)
-    with pytest.raises(ValueError, match="momentum"):
+    with pytest.raises(ParameterError, match="learning_rate must be a number; got str"):
+        opt.SGD("0.1")
+    with pytest.raises(ParameterError, match="need 0 ≤ momentum < 1; got 1.0"):
         opt.Momentum(0.1, momentum=1.0)
-    with pytest.raises(ValueError, match="beta_2"):
+    with pytest.raises(ParameterError, match="momentum must be a number; got bool"):
+        opt.Momentum(0.1, momentum=True)
+    with pytest.raises(ParameterError, match="beta_2"):
         opt.Adam(beta_2=-0.1)
-    with pytest.raises(ValueError, match="epsilon"):
+    with pytest.raises(ParameterError, match="epsilon"):
         opt.RMSProp(epsilon=-1.0)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ParameterError, match="n_steps"):
         opt.minimize(opt.SGD(0.1), lambda theta: theta, [1.0], -1)
+    assert opt.Momentum(np.float32(0.1), momentum=np.float64(0.5)).momentum == 0.5
 
 
 def test_rejects_mismatched_shapes_and_dtypes():
     adam = opt.Adam()
-    with pytest.raises(ValueError, match="gradient shape"):
+    with pytest.raises(ValueError, match=r"grad must have the shape of theta, \(3,\); got shape"):
         adam.step(np.zeros(3), np.zeros(2))
-    with pytest.raises(ValueError, match="float array"):
+    with pytest.raises(ValueError, match="theta must be a float array"):
         adam.step(np.zeros(3, dtype=int), np.zeros(3))
     adam.step(np.zeros(3), np.ones(3))
-    with pytest.raises(ValueError, match="holds state"):
+    with pytest.raises(ValueError, match="state this optimizer holds"):
         adam.step(np.zeros(4), np.ones(4))
-    with pytest.raises(ValueError, match="holds state"):
+    with pytest.raises(ValueError, match="state this optimizer holds"):
         adam.step(np.zeros(3, np.float32), np.ones(3, np.float32))

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from course_lib import quantization as q
+from course_lib.parameters import ParameterError
 
 # --- ranges and parameters ---------------------------------------------------------------------
 
@@ -18,18 +19,29 @@ def test_qrange_known_answers():
     assert q.qrange(2, narrow=True) == (-1, 1)
 
 
-@pytest.mark.parametrize("bad", [1, 17, 0, 8.0, True, "8", None])
-def test_bad_bit_widths_are_rejected(bad):
-    with pytest.raises(ValueError, match="bits must be an int in 2..16"):
+@pytest.mark.parametrize("bad, message", [
+    (1, "need 2 ≤ bits ≤ 16; got 1"), (17, "need 2 ≤ bits ≤ 16; got 17"),
+    (0, "need 2 ≤ bits ≤ 16; got 0"), (8.0, "bits must be an int; got float"),
+    (True, "bits must be an int; got bool"), ("8", "bits must be an int; got str"),
+    (None, "bits must be an int; got NoneType"),
+])
+def test_bad_bit_widths_are_rejected(bad, message):
+    with pytest.raises(ParameterError, match=message):
         q.qrange(bad)
-    with pytest.raises(ValueError, match="bits must be an int"):
+    with pytest.raises(ParameterError, match=message):
         q.affine_params(np.array([-1.0, 1.0]), bits=bad)
-    with pytest.raises(ValueError, match="bits must be an int"):
+    with pytest.raises(ParameterError, match=message):
         q.fake_quant(tf.constant([0.5]), 0.0, 1.0, bits=bad)
+    with pytest.raises(ParameterError, match=message.replace("bits", "weight_bits")):
+        q.QATDense(3, weight_bits=bad)
+    if bad is not None:  # activation_bits=None: no activation quantization
+        with pytest.raises(ParameterError, match=message.replace("bits", "activation_bits")):
+            q.QATDense(3, activation_bits=bad, activation_range=(0.0, 1.0))
+    assert q.qrange(np.int64(4)) == (-8, 7)
 
 
 def test_narrow_unsigned_range_is_rejected():
-    with pytest.raises(ValueError, match="narrow ranges are only defined for signed"):
+    with pytest.raises(ParameterError, match="parameter narrow must be False for unsigned"):
         q.qrange(8, signed=False, narrow=True)
 
 
@@ -40,13 +52,13 @@ def test_zero_range_is_rejected():
         q.symmetric_params(np.zeros((3, 2)), axis=1)
     with pytest.raises(ValueError, match="zero range"):  # one all-zero channel is enough
         q.symmetric_params(np.array([[1.0, 0.0], [2.0, 0.0]]), axis=1)
-    with pytest.raises(ValueError, match="zero range"):
+    with pytest.raises(ParameterError, match=r"lo and hi must not both be 0 \(zero range\)"):
         q.fake_quant(tf.constant([0.0]), 0.0, 0.0)
 
 
 @pytest.mark.parametrize("bad", [np.array([]), np.array([1.0, np.nan]), np.array([np.inf])])
 def test_empty_or_non_finite_arrays_are_rejected(bad):
-    with pytest.raises(ValueError, match="empty array or one with NaN"):
+    with pytest.raises(ValueError, match="x must be a non-empty array of finite values"):
         q.affine_params(bad)
 
 
@@ -101,12 +113,12 @@ def test_per_channel_parameters_must_fit_the_array():
     params = q.symmetric_params(np.ones((2, 3)), axis=1)
     with pytest.raises(ValueError, match="per-channel parameters for 3 channels"):
         q.quantize(np.ones((3, 2)), params)
-    with pytest.raises(ValueError, match="axis 2 is out of range"):
+    with pytest.raises(ParameterError, match="need -2 ≤ axis < 2; got 2"):
         q.symmetric_params(np.ones((2, 3)), axis=2)
 
 
 def test_dequantize_rejects_floats():
-    with pytest.raises(ValueError, match="dequantize expects integers"):
+    with pytest.raises(ValueError, match="q must be an array of integer codes; got dtype float"):
         q.dequantize(np.array([1.5]), q.symmetric_params(np.array([1.0])))
 
 
@@ -154,13 +166,14 @@ def test_int_matmul_detects_int32_overflow_and_bad_inputs():
     qx, qw = np.full((1, k), 127, dtype=np.int8), np.full((k, 1), 127, dtype=np.int8)
     with pytest.raises(OverflowError, match="int32 accumulation overflowed"):
         q.int_matmul(qx, px, qw, pw)
-    with pytest.raises(ValueError, match=r"\(n, k\) @ \(k, m\)"):
+    with pytest.raises(ValueError, match=r"\(n, k\) @ \(k, m\); got shapes \(1, 70000\) and "
+                       r"\(10, 1\)"):
         q.int_matmul(qx, px, qw[:10], pw)
     affine_w = q.QuantParams(np.array(1.0), np.array(3), -128, 127)
-    with pytest.raises(ValueError, match="must be symmetric"):
+    with pytest.raises(ValueError, match="pw must quantize the weights w symmetrically"):
         q.int_matmul(qx, px, qw, affine_w)
     per_channel_x = q.QuantParams(np.ones(k), np.zeros(k, dtype=np.int64), -128, 127, axis=1)
-    with pytest.raises(ValueError, match="quantized per tensor"):
+    with pytest.raises(ValueError, match=r"px must quantize .* per tensor .*; got axis=1"):
         q.int_matmul(qx, per_channel_x, qw, pw)
 
 
@@ -249,11 +262,11 @@ def test_activation_quantization_uses_calibrated_ranges():
     qat = q.quantize_for_training(model, 8, activation_bits=2, ranges=ranges)
     out = qat(x).numpy()
     assert len(np.unique(out)) <= 4  # 2-bit logits: at most four values
-    with pytest.raises(ValueError, match="needs the calibrated ranges"):
+    with pytest.raises(ParameterError, match="parameter ranges must be given"):
         q.quantize_for_training(model, 8, activation_bits=4)
     with pytest.raises(TypeError, match="needs a keras.Sequential"):
         q.quantize_for_training(keras.Model(model.inputs, model.outputs), 8)
-    with pytest.raises(ValueError, match="needs an activation_range"):
+    with pytest.raises(ParameterError, match=r"activation_range must be \(lo, hi\) with lo < hi"):
         q.QATDense(3, activation_bits=4, activation_range=(1.0, 1.0))
 
 
@@ -261,11 +274,11 @@ def test_activation_quantization_uses_calibrated_ranges():
 
 def test_convert_rejects_bad_arguments():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    with pytest.raises(ValueError, match="mode must be one of"):
+    with pytest.raises(ParameterError, match="parameter mode must be one of"):
         q.convert(model, "int4")
-    with pytest.raises(ValueError, match="representative images are needed"):
+    with pytest.raises(ParameterError, match="representative .* must be given for mode 'int8'"):
         q.convert(model, "int8")
-    with pytest.raises(ValueError, match="representative images are needed"):
+    with pytest.raises(ParameterError, match="representative .* must be given for mode 'int8'"):
         q.convert(model, "float16", np.zeros((1, 2)))
 
 
@@ -285,14 +298,5 @@ def test_full_int8_conversion_runs_and_its_bytes_add_up(capfd):
     assert sum(row["bytes"] for row in constants if row["dtype"] == "int8") == 36
     for row in constants:
         assert lite.interpreter().get_tensor(row["index"]).nbytes == row["bytes"]
-    with pytest.raises(ValueError, match="expected inputs of shape"):
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 6\); got \(2, 5\)"):
         lite.predict(np.zeros((2, 5)))
-
-
-def test_median_seconds():
-    calls = []
-    times = q.median_seconds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
-                             repeats=3)
-    assert calls == ["a", "b"] * 4 and set(times) == {"a", "b"}  # warm-up, then interleaved
-    with pytest.raises(ValueError, match="repeats must be a positive int"):
-        q.median_seconds({"a": lambda: None}, repeats=0)

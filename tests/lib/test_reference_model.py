@@ -27,14 +27,33 @@ def test_load_mnist_scales_and_subsets(tiny_mnist):
 
 @pytest.mark.parametrize("size", [0, 31])
 def test_load_mnist_rejects_bad_sizes(tiny_mnist, size):
-    with pytest.raises(ValueError, match="train_size must be in 1..30"):
+    with pytest.raises(ValueError, match=f"parameter train_size is out of range: need 1 ≤ "
+                       f"train_size ≤ 30; got {size}"):
         reference_model.load_mnist(train_size=size)
 
 
 def test_training_is_deterministic_and_logged(tiny_mnist, capsys):
-    first = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3)
-    second = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3, log=False)
+    first = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3, cache=False)
+    second = reference_model.train_reference_cnn(epochs=2, batch_size=10, seed=3, log=False,
+                                                 cache=False)
     assert capsys.readouterr().out.splitlines()[-1].startswith("baseline epoch 2/2: accuracy")
     assert first.model.name == "mnist_cnn" and 0 <= first.test_accuracy <= 1
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_cache_gives_the_trained_weights_and_keys_on_the_settings(tiny_mnist, capsys):
+    trained = reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=3)
+    after_training = np.random.random()
+    assert "baseline epoch 1/1" in capsys.readouterr().out
+    (saved,) = (data.cache_dir() / "models").glob("reference_cnn-*.weights.h5")
+    loaded = reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=3)
+    assert np.random.random() == after_training  # the same random state either way
+    assert f"loaded the weights that an earlier run trained ({saved.name})" in capsys.readouterr(
+        ).out.replace(" with these settings on this machine", "")
+    assert loaded.test_accuracy == trained.test_accuracy
+    for a, b in zip(trained.model.get_weights(), loaded.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=4)  # another seed: trains
+    assert "baseline epoch 1/1" in capsys.readouterr().out
+    assert len(list((data.cache_dir() / "models").glob("*.weights.h5"))) == 2

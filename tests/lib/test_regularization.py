@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from course_lib.parameters import ParameterError
 from course_lib.regularization import build_mlp, dense_kernels, near_zero_fraction
 
 
@@ -15,12 +16,12 @@ def test_near_zero_fraction_counts_strictly_below_the_threshold_over_all_arrays(
 
 @pytest.mark.parametrize("threshold", [0, -1e-3, float("nan"), "small"])
 def test_near_zero_fraction_rejects_bad_thresholds(threshold):
-    with pytest.raises(ValueError, match="threshold"):
+    with pytest.raises(ParameterError, match="parameter threshold"):
         near_zero_fraction(np.ones(3), threshold=threshold)
 
 
 def test_near_zero_fraction_rejects_no_weights():
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(ValueError, match=r"at least one weight; got shapes \[\(0, 4\)\]"):
         near_zero_fraction([np.zeros((0, 4))])
 
 
@@ -52,22 +53,23 @@ def test_dropout_layers_follow_the_input_and_every_hidden_layer():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"dropout": 1.0}, "dropout"),
-    ({"input_dropout": -0.1}, "input_dropout"),
-    ({"l2": -1e-3}, "l2"),
-    ({"l1": float("inf")}, "l1"),
+    ({"dropout": 1.0}, "need 0 ≤ dropout < 1; got 1.0"),
+    ({"input_dropout": -0.1}, "need 0 ≤ input_dropout < 1"),
+    ({"dropout": True}, "parameter dropout must be a number; got bool"),
+    ({"l2": -1e-3}, "need 0 ≤ l2"),
+    ({"l1": float("inf")}, "parameter l1 must be a number; got float inf"),
 ])
 def test_bad_regularization_settings_raise(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ParameterError, match=message):
         build_mlp(4, [3], 2, **kwargs)
 
 
 @pytest.mark.parametrize("args, message", [
-    ((4, [], 2), "hidden_units"),
-    ((4, [3, 0], 2), "hidden_units"),
-    ((0, [3], 2), "input_dim"),
-    ((4, [3], 1), "n_classes"),
+    ((4, [], 2), r"parameter hidden_units must be a non-empty list \(each an int\); got list"),
+    ((4, [3, 0], 2), r"need 1 ≤ hidden_units\[1\]; got 0"),
+    ((0, [3], 2), "need 1 ≤ input_dim; got 0"),
+    ((4, [3], 1), "need 2 ≤ n_classes; got 1"),
 ])
 def test_bad_shapes_raise(args, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ParameterError, match=message):
         build_mlp(*args)

@@ -33,6 +33,7 @@ def test_malformed_names_are_refused(name):
         record(name, 1.0)
 
 
+@pytest.mark.slow
 def test_metrics_round_trip_through_an_executed_notebook():
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("from course_lib import record\nrecord('a.accuracy', 0.5)"),

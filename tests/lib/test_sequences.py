@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from course_lib.parameters import ParameterError
 from course_lib.sequences import (
     mean_absolute_error,
     naive_forecast,
@@ -32,10 +33,13 @@ def test_param_counts_match_keras(kind, reset_after):
     assert layer.count_params() == rnn_param_count(kind, 5, 3, reset_after=reset_after)
 
 
-@pytest.mark.parametrize("args", [("RNN", 2, 3), ("LSTM", 0, 3), ("GRU", 2, 2.5),
-                                  ("LSTM", True, 3)])
-def test_param_count_rejects_bad_arguments(args):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("args, message", [
+    (("RNN", 2, 3), "parameter kind must be one of"), (("LSTM", 0, 3), "need 1 ≤ units; got 0"),
+    (("GRU", 2, 2.5), "parameter input_dim must be an int; got float"),
+    (("LSTM", True, 3), "parameter units must be an int; got bool"),
+])
+def test_param_count_rejects_bad_arguments(args, message):
+    with pytest.raises(ParameterError, match=message):
         rnn_param_count(*args)
 
 
@@ -64,10 +68,12 @@ def test_forecast_errors():
         naive_forecast(series, np.array([1.0]))
     with pytest.raises(ValueError, match="1-D"):
         naive_forecast(series.reshape(2, 5), np.array([1]))
-    with pytest.raises(ValueError, match="horizon ≤ period"):
+    with pytest.raises(ParameterError, match="need 1 ≤ horizon ≤ 4; got 5"):
         seasonal_naive_forecast(series, np.array([5]), 5, 4)
-    with pytest.raises(ValueError, match="horizon ≤ period"):
+    with pytest.raises(ParameterError, match="need 1 ≤ horizon ≤ 4; got 0"):
         seasonal_naive_forecast(series, np.array([5]), 0, 4)
+    with pytest.raises(ParameterError, match="need 1 ≤ period; got 0"):
+        seasonal_naive_forecast(series, np.array([5]), 1, 0)
     with pytest.raises(ValueError, match="period"):  # needs series[1 + 1 - 4] = series[-2]
         seasonal_naive_forecast(series, np.array([1]), 1, 4)
 

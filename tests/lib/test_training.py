@@ -36,7 +36,7 @@ def test_epoch_logger_inside_fit(capsys):
 
 
 def test_epoch_logger_rejects_bad_every():
-    with pytest.raises(ValueError, match="every"):
+    with pytest.raises(ValueError, match="need 1 ≤ every; got 0"):
         EpochLogger(every=0)
 
 

@@ -92,13 +92,13 @@ def test_profiles(tmp_path):
 
 
 def test_updated_baselines_keep_tolerances_and_drop_stale_metrics():
-    baselines = {"smoke": EXPECTED, "default": {"05_cnn": {}}}
+    current = {"smoke": EXPECTED, "default": {"05_cnn": {}}}
     new = baselines.updated_baselines(
-        baselines, "smoke", {"05_cnn": {"cnn.test_accuracy": 0.993, "cnn.latency_ms": 40.0}})
+        current, "smoke", {"05_cnn": {"cnn.test_accuracy": 0.993, "cnn.latency_ms": 40.0}})
     assert new["smoke"]["05_cnn"] == {
         "cnn.test_accuracy": {"baseline": 0.993, "direction": "at_least", "tolerance": 0.002},
         "cnn.latency_ms": {"baseline": 40.0, "direction": "within", "tolerance": 2.0}}
-    assert new["default"] == {"05_cnn": {}} and baselines["smoke"] is EXPECTED  # not mutated
+    assert new["default"] == {"05_cnn": {}} and current["smoke"] is EXPECTED  # not mutated
 
 
 def test_unknown_parameter_fails_before_anything_runs(tmp_path, monkeypatch):
@@ -113,6 +113,8 @@ def test_unknown_parameter_fails_before_anything_runs(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)  # three notebook runs of up to 120 s each
 def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_path, monkeypatch,
                                                                          capsys):
     notebook = write_notebook(tmp_path / "07_x.ipynb", "SCALE = 1",
@@ -143,9 +145,10 @@ def test_profile_run_compares_baselines_updates_them_and_writes_a_report(tmp_pat
     assert status == 0
     printed = capsys.readouterr().out
     assert "-      baseline: 2.0\n" in printed and "+      baseline: 1.0\n" in printed
-    assert baselines.load_baselines(baselines)["smoke"]["07_x"]["x.score"] == {
+    assert baselines.load_baselines(baselines_file)["smoke"]["07_x"]["x.score"] == {
         "baseline": 1.0, "direction": "at_least", "tolerance": 0.5}
-    assert runner.run_course([notebook], out, 120, profile="smoke", baselines_file=baselines_file) == 0
+    assert runner.run_course([notebook], out, 120, profile="smoke",
+                             baselines_file=baselines_file) == 0
 
 
 def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
@@ -157,8 +160,8 @@ def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
         "display_data", data={MIME_TYPE: {"name": "x.score", "value": 0.75},
                               "text/plain": "recorded x.score = 0.75"})]
     nbformat.write(executed, tmp_path / "07_x.ipynb")
-    baselines = tmp_path / "baselines.yaml"
-    assert main(["baselines", "--from", str(tmp_path), "--baselines", str(baselines)]) == 0
+    baselines_file = tmp_path / "baselines.yaml"
+    assert main(["baselines", "--from", str(tmp_path), "--baselines", str(baselines_file)]) == 0
     assert "+      baseline: 0.75" in capsys.readouterr().out
-    assert baselines.load_baselines(baselines) == {"default": {"07_x": {"x.score": {
+    assert baselines.load_baselines(baselines_file) == {"default": {"07_x": {"x.score": {
         "baseline": 0.75, "direction": "within", "tolerance": 0.0375}}}}

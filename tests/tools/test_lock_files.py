@@ -11,12 +11,21 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def lock_pins() -> dict[str, list[Requirement]]:
-    pins: dict[str, list[Requirement]] = {}
+def lock_entries() -> list[tuple[Requirement, list[str]]]:
+    """Each pin of requirements.txt with its sha256 hashes (the indented --hash lines)."""
+    entries: list[tuple[Requirement, list[str]]] = []
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line and line[0] not in "# \t-":
-            requirement = Requirement(line)
-            pins.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+            entries.append((Requirement(line.removesuffix("\\").strip()), []))
+        elif line.strip().startswith("--hash="):
+            entries[-1][1].append(line.strip().removesuffix("\\").strip())
+    return entries
+
+
+def lock_pins() -> dict[str, list[Requirement]]:
+    pins: dict[str, list[Requirement]] = {}
+    for requirement, _ in lock_entries():
+        pins.setdefault(canonicalize_name(requirement.name), []).append(requirement)
     return pins
 
 
@@ -29,6 +38,20 @@ def test_every_lock_entry_is_an_exact_pin():
         for requirement in requirements:
             (spec,) = requirement.specifier
             assert spec.operator == "==", f"{name} is not pinned exactly in requirements.txt"
+
+
+def test_every_lock_entry_has_sha256_hashes():
+    entries = lock_entries()
+    assert len(entries) > 100
+    for requirement, hashes in entries:
+        assert hashes, f"{requirement.name} has no --hash in requirements.txt: run make lock"
+        assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for h in hashes), hashes
+
+
+def test_makefile_installs_the_lock_in_hash_checking_mode():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet --require-hashes -r requirements.txt" in makefile
+    assert "pip install --quiet --no-deps -e ." in makefile
 
 
 def test_every_declared_dependency_is_in_the_lock():
@@ -66,9 +89,12 @@ def test_environment_yml_installs_exactly_the_lock():
             pip = entry["pip"]
         else:
             conda.append(entry)
-    assert pip == ["-r requirements.txt", "-e ."], (
-        "environment.yml must install the lock and course_lib and nothing else, so that it "
-        "cannot drift from requirements.txt")
+    # Only the lock: pip refuses an editable install next to hashed pins, so the file's
+    # comment says to run `pip install --no-deps -e .` after `conda activate`.
+    assert pip == ["-r requirements.txt"], (
+        "environment.yml must install the lock and nothing else, so that it cannot drift from "
+        "requirements.txt")
+    assert "pip install --no-deps -e ." in (ROOT / "environment.yml").read_text()
     assert sorted(re.split(r"[=<>]", c)[0] for c in conda) == ["pip", "python"]
 
 
