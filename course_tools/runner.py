@@ -139,6 +139,7 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
                "--cwd", str(notebook.parent), "--no-progress-bar", "--log-level", "ERROR"]
     if parameters:
         command += ["--parameters_yaml", yaml.safe_dump(parameters)]
+    committed = json.loads(notebook.read_text())  # as it was when it ran, should it change
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
@@ -159,7 +160,7 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
         tail = log.strip().splitlines()[-1:] or ["papermill failed"]
         result.error = failing_cell(executed, tail[0])
     elif compare_outputs:
-        result.mismatches = outputs.mismatches(json.loads(notebook.read_text()), executed)
+        result.mismatches = outputs.mismatches(committed, executed)
         if result.mismatches:
             result.status = "differs"
             result.error = (f"{len(result.mismatches)} cell(s) differ from the committed outputs")

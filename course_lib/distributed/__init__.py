@@ -19,6 +19,8 @@ are re-exported here:
   SIGKILL on the whole process group.
 """
 
+import importlib
+
 from .cost_model import (
                          amdahl_speedup,
                          data_parallel_speedup,
@@ -40,3 +42,10 @@ __all__ = ["WorkerError", "WorkerGroup", "amdahl_speedup", "configure_replica_de
            "data_parallel_speedup", "free_ports", "launched_groups", "ring_allreduce_bytes",
            "ring_allreduce_seconds", "scaled_learning_rate", "surviving_processes",
            "tf_config", "worker_device_env"]
+
+
+def __getattr__(name: str):
+    """``cl.distributed.worker`` (TensorFlow) is imported on first use, like the topic modules."""
+    if name == "worker":
+        return importlib.import_module(f"{__name__}.worker")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
