@@ -29,6 +29,7 @@ from pathlib import Path
 
 CPU_FEATURES = {
     "avx2": "AVX2 (256-bit vector math)",
+    "avx_vnni": "AVX-VNNI (int8 dot products, 256-bit)",
     "avx512f": "AVX-512 (512-bit vector math)",
     "avx512_vnni": "AVX-512 VNNI (int8 dot products)",
     "avx512_bf16": "AVX-512 BF16 (bfloat16 dot products)",
@@ -41,9 +42,9 @@ ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE"
                "AVX512_CORE_VNNI", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX",
                "AVX512_CORE_AMX_FP16")
 # The oneDNN level that a feature needs, i.e. the lowest cap that still lets oneDNN use it.
-FEATURE_ISA = {"avx2": "AVX2", "avx512f": "AVX512_CORE", "avx512_vnni": "AVX512_CORE_VNNI",
-               "avx512_bf16": "AVX512_CORE_BF16", "avx512_fp16": "AVX512_CORE_FP16",
-               "amx_tile": "AVX512_CORE_AMX"}
+FEATURE_ISA = {"avx2": "AVX2", "avx_vnni": "AVX2_VNNI", "avx512f": "AVX512_CORE",
+               "avx512_vnni": "AVX512_CORE_VNNI", "avx512_bf16": "AVX512_CORE_BF16",
+               "avx512_fp16": "AVX512_CORE_FP16", "amx_tile": "AVX512_CORE_AMX"}
 RUNTIMES = ("onednn", "cpu")
 BFLOAT16_OPS = "bfloat16_ops"  # a requirement of check_claim: TensorFlow runs bfloat16 ops here
 

@@ -30,6 +30,10 @@ REGRESSION_DIR = PROJECT_ROOT / "regression"
 PROFILES_DIR = REGRESSION_DIR / "profiles"
 BASELINES_FILE = REGRESSION_DIR / "baselines.yaml"
 DIRECTIONS = ("at_least", "at_most", "within")
+REQUIRED_KEYS = {"baseline", "direction", "tolerance"}
+# A metric that a notebook can only measure on some hardware (e.g. bfloat16 speed where
+# AVX512_BF16 is in effect) says where; elsewhere its absence is reported, not failed.
+ONLY_WHERE = "recorded_only_where"
 # Share of |value| that --update-baselines gives a metric it sees for the first time.
 NEW_METRIC_TOLERANCE = 0.05
 
@@ -48,11 +52,13 @@ class Check:
     value: float | None
     direction: str | None
     tolerance: float | None
-    status: str  # "ok", "REGRESSION", "MISSING" (not recorded) or "NO BASELINE"
+    # "ok", "REGRESSION", "MISSING" (not recorded), "NO BASELINE", or "not recorded here (...)"
+    # for a metric recorded only on some hardware (not a failure)
+    status: str
 
     @property
     def failed(self) -> bool:
-        return self.status != "ok"
+        return self.status in ("REGRESSION", "MISSING", "NO BASELINE")
 
 
 # ---------------------------------------------------------------- profiles
@@ -95,10 +101,14 @@ def load_baselines(path: Path = BASELINES_FILE) -> dict:
         for notebook, metrics in (notebooks or {}).items():
             for metric, spec in (metrics or {}).items():
                 where = f"{path.name}: {profile} / {notebook} / {metric}"
-                if not isinstance(spec, dict) or set(spec) != {"baseline", "direction",
-                                                               "tolerance"}:
+                if not isinstance(spec, dict) or not REQUIRED_KEYS <= set(spec) <= {
+                        *REQUIRED_KEYS, ONLY_WHERE}:
                     raise RegressionConfigError(
-                        f"{where}: needs exactly baseline, direction and tolerance")
+                        f"{where}: needs baseline, direction and tolerance (and optionally "
+                        f"{ONLY_WHERE})")
+                if ONLY_WHERE in spec and not (isinstance(spec[ONLY_WHERE], str)
+                                               and spec[ONLY_WHERE].strip()):
+                    raise RegressionConfigError(f"{where}: {ONLY_WHERE} must say where")
                 if spec["direction"] not in DIRECTIONS:
                     raise RegressionConfigError(
                         f"{where}: direction must be one of {DIRECTIONS}, not "
@@ -130,7 +140,8 @@ def compare(metrics: dict[str, dict[str, float]], expected: dict[str, dict]) -> 
                 checks.append(Check(notebook, metric, None, value, None, None, "NO BASELINE"))
                 continue
             if value is None:
-                status = "MISSING"
+                status = (f"not recorded here (only where {spec[ONLY_WHERE]})"
+                          if ONLY_WHERE in spec else "MISSING")
             else:
                 ok = passes(value, spec["baseline"], spec["direction"], spec["tolerance"])
                 status = "ok" if ok else "REGRESSION"
@@ -177,17 +188,22 @@ def updated_baselines(baselines: dict, profile: str,
                       metrics: dict[str, dict[str, float]]) -> dict:
     """A copy of ``baselines`` whose ``profile`` entries for the notebooks that ran take their
     values from ``metrics``: directions and tolerances are kept, metrics no longer recorded are
-    dropped, new ones get ``within`` ± 5% of their value."""
+    dropped (unless they are only recorded on some hardware), new ones get ``within`` ± 5% of
+    their value."""
     result = {p: dict(n) for p, n in baselines.items()}
     section = result.setdefault(profile, {})
     for notebook, recorded in metrics.items():
         old = section.get(notebook) or {}
-        section[notebook] = {
-            metric: {"baseline": value,
-                     "direction": old.get(metric, {}).get("direction", "within"),
-                     "tolerance": old.get(metric, {}).get(
-                         "tolerance", _new_tolerance(value))}
-            for metric, value in sorted(recorded.items())}
+        updated = {}
+        for metric, spec in old.items():
+            if ONLY_WHERE in spec and metric not in recorded:  # not measurable on this machine
+                updated[metric] = spec
+        for metric, value in recorded.items():
+            spec = old.get(metric, {})
+            updated[metric] = {"baseline": value, "direction": spec.get("direction", "within"),
+                               "tolerance": spec.get("tolerance", _new_tolerance(value)),
+                               **({ONLY_WHERE: spec[ONLY_WHERE]} if ONLY_WHERE in spec else {})}
+        section[notebook] = dict(sorted(updated.items()))
     return result
 
 
@@ -196,7 +212,7 @@ def _new_tolerance(value: float) -> float:
 
 
 def dump_baselines(baselines: dict) -> str:
-    header = ("# Expected metrics per profile and notebook; see course_lib/regression.py.\n"
+    header = ("# Expected metrics per profile and notebook; see course_tools/baselines.py.\n"
               "# Rewrite values from a run with: python -m course_tools run --profile NAME "
               "--update-baselines\n")
     return header + yaml.safe_dump(baselines, sort_keys=True, allow_unicode=True, width=100)

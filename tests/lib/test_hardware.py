@@ -22,8 +22,9 @@ def cpu(monkeypatch):
 
 def test_without_a_cap_the_features_are_the_cpus(cpu):
     cpu(AVX512_BF16_CPU)
-    assert hardware.features() == {"avx2": True, "avx512f": True, "avx512_vnni": True,
-                                   "avx512_bf16": True, "avx512_fp16": False, "amx_tile": False}
+    assert hardware.features() == {"avx2": True, "avx_vnni": False, "avx512f": True,
+                                   "avx512_vnni": True, "avx512_bf16": True, "avx512_fp16": False,
+                                   "amx_tile": False}
     assert hardware.missing("amx_tile") == "this CPU has no amx_tile"
 
 
@@ -41,6 +42,16 @@ def test_onednn_max_cpu_isa_caps_the_features(cpu, monkeypatch, cap, in_effect):
     cpu(AVX512_BF16_CPU)
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
     assert {f for f, present in hardware.features().items() if present} == in_effect
+
+
+@pytest.mark.parametrize(("cap", "in_effect"), [
+    (None, {"avx2", "avx_vnni"}), ("AVX2", {"avx2"}), ("AVX2_VNNI", {"avx2", "avx_vnni"})])
+def test_an_avx2_cpu_with_avx_vnni(cpu, monkeypatch, cap, in_effect):
+    cpu(AVX2_CPU)
+    if cap:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert {f for f, present in hardware.features().items() if present} == in_effect
+    assert hardware.missing("avx512f") == "this CPU has no avx512f"
 
 
 def test_the_reason_names_the_cap_and_the_level_needed(cpu, monkeypatch):
@@ -105,6 +116,8 @@ def test_check_claim_asserts_where_the_feature_is_in_effect(cpu, capsys):
     with pytest.raises(AssertionError, match="bfloat16 is faster"):
         hardware.check_claim("bfloat16 is faster", lambda: False, needs="avx512_bf16")
     assert hardware.check_claim("int8 is faster", True, needs=("amx_tile", "avx512_vnni"))
+    assert hardware.check_claim("int8 is faster", True, needs=("avx_vnni", "avx512_vnni"),
+                                runtime="cpu")
     assert capsys.readouterr().out == ""
 
 

@@ -46,7 +46,7 @@ def test_the_cache_gives_the_trained_weights_and_keys_on_the_settings(tiny_mnist
     trained = reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=3)
     after_training = np.random.random()
     assert "baseline epoch 1/1" in capsys.readouterr().out
-    (saved,) = (data.cache_dir() / "models").glob("reference_cnn-*.weights.h5")
+    (saved,) = (data.cache_dir() / "models").glob("reference_cnn-*.npz")
     loaded = reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=3)
     assert np.random.random() == after_training  # the same random state either way
     assert f"loaded the weights that an earlier run trained ({saved.name})" in capsys.readouterr(
@@ -56,4 +56,4 @@ def test_the_cache_gives_the_trained_weights_and_keys_on_the_settings(tiny_mnist
         np.testing.assert_array_equal(a, b)
     reference_model.train_reference_cnn(epochs=1, batch_size=10, seed=4)  # another seed: trains
     assert "baseline epoch 1/1" in capsys.readouterr().out
-    assert len(list((data.cache_dir() / "models").glob("*.weights.h5"))) == 2
+    assert len(list((data.cache_dir() / "models").glob("*.npz"))) == 2

@@ -69,7 +69,7 @@ def test_tables():
 
 
 @pytest.mark.parametrize("spec,message", [
-    ({"baseline": 1, "direction": "at_least"}, "exactly baseline, direction and tolerance"),
+    ({"baseline": 1, "direction": "at_least"}, "needs baseline, direction and tolerance"),
     ({"baseline": 1, "direction": "around", "tolerance": 1}, "direction must be one of"),
     ({"baseline": 1, "direction": "within", "tolerance": -1}, "tolerance must be a number >= 0"),
 ])
@@ -165,3 +165,23 @@ def test_baselines_command_reads_already_executed_notebooks(tmp_path, capsys):
     assert "+      baseline: 0.75" in capsys.readouterr().out
     assert baselines.load_baselines(baselines_file) == {"default": {"07_x": {"x.score": {
         "baseline": 0.75, "direction": "within", "tolerance": 0.0375}}}}
+
+
+def test_a_metric_recorded_only_on_some_hardware_may_be_missing(tmp_path):
+    path = tmp_path / "baselines.yaml"
+    path.write_text(yaml.safe_dump({"default": {"11_x": {"x.bf16_speedup": {
+        "baseline": 1.6, "direction": "at_least", "tolerance": 0.3,
+        "recorded_only_where": "AVX512_BF16 is in effect"}}}}))
+    expected = baselines.load_baselines(path)["default"]
+    (absent,) = compare({"11_x": {}}, expected)
+    assert absent.status == "not recorded here (only where AVX512_BF16 is in effect)"
+    assert not absent.failed
+    (slow,) = compare({"11_x": {"x.bf16_speedup": 1.0}}, expected)
+    assert slow.status == "REGRESSION" and slow.failed
+    kept = baselines.updated_baselines({"default": expected}, "default", {"11_x": {}})
+    assert kept["default"]["11_x"] == expected["11_x"]  # not dropped where it cannot be measured
+    path.write_text(yaml.safe_dump({"default": {"11_x": {"x.a": {
+        "baseline": 1.0, "direction": "at_least", "tolerance": 0.1,
+        "recorded_only_where": ""}}}}))
+    with pytest.raises(RegressionConfigError, match="recorded_only_where must say where"):
+        baselines.load_baselines(path)
