@@ -27,6 +27,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from .parameters import check_param
+
 CPU_FEATURES = {
     "avx2": "AVX2 (256-bit vector math)",
     "avx_vnni": "AVX-VNNI (int8 dot products, 256-bit)",
@@ -78,10 +80,8 @@ def onednn_isa_cap() -> str | None:
 
 
 def _check_feature(feature: str, runtime: str) -> None:
-    if feature not in CPU_FEATURES and feature != BFLOAT16_OPS:
-        raise ValueError(f"unknown CPU feature {feature!r}: one of {', '.join(CPU_FEATURES)}")
-    if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    check_param("feature", feature, str, choices={*CPU_FEATURES, BFLOAT16_OPS})
+    check_param("runtime", runtime, str, choices=RUNTIMES)
 
 
 def missing(feature: str, runtime: str = "onednn") -> str | None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from .parameters import check_param
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -56,9 +58,8 @@ def compare(calls: Mapping[str, Callable[[], object]], repeats: int = 7, warmup:
     fine too: ``compare({"matmul": f})["matmul"].seconds``. Raises ValueError for no calls,
     ``repeats`` < 1 or ``warmup`` < 0.
     """
-    for name, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
+    check_param("repeats", repeats, int, ge=1)
+    check_param("warmup", warmup, int, ge=0)
     if not calls:
         raise ValueError("compare needs at least one function to time")
     names = list(calls)

@@ -74,7 +74,7 @@ def test_unknown_flags_and_bad_values(cpu, monkeypatch):
     cpu(None)
     assert not any(hardware.features().values())
     assert "does not report CPU flags" in hardware.missing("avx2")
-    with pytest.raises(ValueError, match="unknown CPU feature"):
+    with pytest.raises(ValueError, match="parameter feature must be one of"):
         hardware.missing("avx9000")
     with pytest.raises(ValueError, match="runtime"):
         hardware.missing("avx2", runtime="gpu")

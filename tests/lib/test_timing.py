@@ -30,7 +30,7 @@ def test_compare_reports_medians_of_wall_and_cpu_seconds():
 @pytest.mark.parametrize("kwargs", [{"repeats": 0}, {"warmup": -1}, {"repeats": 2.0},
                                     {"repeats": True}])
 def test_compare_rejects_bad_counts(kwargs):
-    with pytest.raises(ValueError, match="must be an int"):
+    with pytest.raises(ValueError, match="parameter (repeats|warmup) (is out|must be an int)"):
         timing.compare({"a": lambda: None}, **kwargs)
     with pytest.raises(ValueError, match="at least one"):
         timing.compare({})
