@@ -254,4 +254,8 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
     print(f"Executed notebooks and metrics.json are in {out_dir}")
     for line in failed:
         print(f"FAILED {line}", file=sys.stderr)
+    bad = {r.notebook.stem for r in results if r.status != "ok" or r.peak_mb > memory_limit_mb}
+    bad |= {c.notebook for c in checks if c.failed}
+    sys.stderr.flush()
+    print(f"notebooks: {len(results) - len(bad)} passed, {len(bad)} failed", flush=True)
     return 1 if failed else 0

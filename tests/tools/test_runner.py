@@ -27,6 +27,7 @@ def test_passing_and_failing_notebooks(tmp_path, capsys):
     assert (out / "01_good.ipynb").exists() and (out / "02_bad.ipynb").exists()
     assert "[1/2] 01_good: ok" in captured.out and "[2/2] 02_bad: failed" in captured.out
     assert "answer=42" in captured.out  # the summary table shows key metrics
+    assert captured.out.splitlines()[-1] == "notebooks: 1 passed, 1 failed"
     assert "FAILED 02_bad.ipynb: cell In [3] ('z = X / 0'): ZeroDivisionError" in captured.err
 
 
