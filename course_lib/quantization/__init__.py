@@ -1,8 +1,8 @@
 """Quantization: the affine and symmetric formulas, integer matmul, fake quantization and LiteRT.
 
 Introduced in notebook 09 (quantization), which derives every formula here and checks it;
-notebook 13 (capstone) combines it with pruning. Three modules, re-exported here so that
-notebooks write ``cl.quantization.X``:
+the capstone, notebook 13 (planned), is to combine it with pruning. Three modules, re-exported
+here so that notebooks write ``cl.quantization.X``:
 
 - **The formulas (NumPy).** :func:`qrange` gives the integer range of a bit width;
   :func:`affine_params` and :func:`symmetric_params` compute scale and zero-point per tensor or
