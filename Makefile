@@ -28,11 +28,12 @@ help:
 	@echo "make lock      re-pin requirements.txt from pyproject.toml (needs the network)"
 
 # The environment is (re)built whenever the lock or the package metadata changes.
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
 		"Python 3.11 or newer is needed; run: make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-no-deps.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
