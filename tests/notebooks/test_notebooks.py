@@ -99,6 +99,33 @@ def test_ignored_cells_must_say_why_and_exercises_need_solutions(tmp_path):
     assert "start with a comment" in found and "tagged 'solution'" in found
 
 
+def test_markdown_after_a_solution_is_an_answer_handed_out(tmp_path):
+    notebook = good_notebook()
+    notebook.cells.append(nbformat.v4.new_markdown_cell("So the answer is 42."))
+    assert any("comes after the first solution but is not tagged 'solution'" in p
+               for p in problems_of(tmp_path, notebook))
+    notebook.cells[-1].metadata["tags"] = ["solution"]
+    assert problems_of(tmp_path, notebook) == []
+
+
+def test_a_solution_sentence_stated_in_an_untagged_cell_is_a_leak(tmp_path):
+    answer = "The loss diverges because the step exceeds two over the largest curvature."
+    notebook = good_notebook()
+    notebook.cells[4].source = f"# {answer}\nprint(1)"
+    assert problems_of(tmp_path, notebook) == []
+    notebook.cells[3].source = f"## Exercises\n\n1. Why? Hint: {answer.upper()}"
+    assert any("which an untagged cell also states" in p for p in problems_of(tmp_path, notebook))
+
+
+def test_a_solution_may_reuse_the_lessons_code(tmp_path):
+    notebook = good_notebook()
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("total = sum(range(10_000_000_000_000))",
+                                                       execution_count=3))
+    notebook.cells[5].source = "total = sum(range(10_000_000_000_000))"
+    notebook.cells[5].execution_count = 4
+    assert problems_of(tmp_path, notebook) == []
+
+
 def test_an_ignore_comment_without_the_tag_is_a_problem(tmp_path):
     notebook = good_notebook()
     notebook.cells[4].source = "# nbval-ignore-output: timings\nprint(1)"
