@@ -23,14 +23,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+# Install locations differ between machines: '.../site-packages/keras/x.py' -> 'keras/x.py'.
+_INSTALL_PATH = re.compile(r"[^\s('\"]*/(?:site|dist)-packages/")
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)): ?(.*)$")
 
 
 def _tidy(message: str, max_lines: int) -> str:
-    """The first ``max_lines`` non-empty lines of ``message``, memory addresses masked."""
+    """The first ``max_lines`` non-empty lines of ``message``; addresses, install paths cut."""
     lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
     text = "\n".join(lines[:max_lines]) + ("\n..." if len(lines) > max_lines else "")
-    return _ADDRESS.sub("0x...", text)
+    return _INSTALL_PATH.sub("", _ADDRESS.sub("0x...", text))
 
 
 @contextmanager

@@ -1,8 +1,8 @@
 """Model builders shared by the course: the classic MNIST CNN and an MLP of the same size.
 
 Introduced in notebook 05; :func:`mnist_cnn` is the common baseline of notebooks 08 (pruning),
-09 (quantization), 10 (distillation) and 13 (capstone), so every one of them starts from exactly
-the same architecture.
+09 (quantization) and 10 (distillation), so every one of them starts from exactly the same
+architecture; notebook 13 (planned, the capstone) is to start from it too.
 
 Conventions (all builders):
 

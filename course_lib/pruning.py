@@ -12,7 +12,8 @@ and Keras 3 has no pruning API of its own. This module provides the same workflo
   variable and re-applies the masks after every optimizer step, so pruned weights stay exactly
   zero while fine-tuning; :class:`UpdateMasks` raises the sparsity along a
   :class:`PolynomialDecay` schedule (Zhu & Gupta, 2017); :func:`strip_pruning` returns a plain
-  Keras model with the masked weights.
+  Keras model with the masked weights. :func:`random_masks` prunes as many weights at random:
+  the baseline that magnitude pruning must beat.
 - **Size.** :func:`float32_bytes`, :func:`gzip_bytes` and the bitmask sparse encoding
   :func:`bitmask_encode` / :func:`bitmask_decode`.
 - **Structured pruning.** :func:`l1_norms` and :func:`strongest` rank conv filters / dense
@@ -75,6 +76,34 @@ def magnitude_masks(weights: Mapping[str, np.ndarray], sparsity: float,
     bounds = np.cumsum([a.size for a in arrays])[:-1]
     return {name: part.reshape(a.shape) for name, a, part
             in zip(weights, arrays, np.split(flat_mask, bounds), strict=True)}
+
+
+def random_masks(weights: Mapping[str, np.ndarray], sparsity: float, rng: np.random.Generator,
+                 scope: str = "global") -> dict[str, np.ndarray]:
+    """Keep-masks that prune weights chosen uniformly at random: the baseline a criterion such
+    as magnitude must beat (the same number of weights removed, no information used).
+
+    ``scope="global"`` draws the :func:`n_pruned` pruned weights from all tensors together
+    (each tensor's sparsity is ``sparsity`` only on average); ``scope="layer"`` draws exactly
+    the fraction ``sparsity`` of every tensor. ``rng`` (a NumPy Generator) makes the draw
+    reproducible.
+    """
+    check_param("scope", scope, str, choices=SCOPES)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    shapes = {name: np.shape(w) for name, w in weights.items()}
+
+    def draw(size: int) -> np.ndarray:
+        keep = np.ones(size, dtype=bool)
+        keep[rng.permutation(size)[:n_pruned(size, sparsity)]] = False
+        return keep
+
+    if scope == "layer":
+        return {name: draw(math.prod(shape)).reshape(shape) for name, shape in shapes.items()}
+    sizes = [math.prod(shape) for shape in shapes.values()]
+    parts = np.split(draw(sum(sizes)), np.cumsum(sizes)[:-1])
+    return {name: part.reshape(shape)
+            for (name, shape), part in zip(shapes.items(), parts, strict=True)}
 
 
 def sparsity_of(arrays: Sequence[np.ndarray]) -> float:
@@ -188,9 +217,19 @@ class PrunedModel(keras.Model):
         Weights pruned before are exactly zero, so they are pruned again first: as long as the
         sparsity grows, a pruned weight never comes back.
         """
-        new = magnitude_masks(self.kernels(), sparsity, scope)
-        for name, mask in zip(self.layer_names, self.masks, strict=True):
-            mask.assign(new[name].astype("float32"))
+        self.set_masks(magnitude_masks(self.kernels(), sparsity, scope))
+
+    def set_masks(self, masks: Mapping[str, np.ndarray]) -> None:
+        """Use the given keep-masks (e.g. from :func:`random_masks`), one per pruned layer, and
+        apply them. Raises ValueError if a layer is missing or a shape differs."""
+        if set(masks) != set(self.layer_names):
+            raise ValueError(f"masks must name exactly the layers {self.layer_names}; got "
+                             f"{sorted(masks)}")
+        for name, variable in zip(self.layer_names, self.masks, strict=True):
+            if np.shape(masks[name]) != tuple(variable.shape):
+                raise ValueError(f"mask of {name!r} has shape {np.shape(masks[name])}, its "
+                                 f"kernel {tuple(variable.shape)}")
+            variable.assign(np.asarray(masks[name]).astype("float32"))
         self.apply_masks()
 
     def train_step(self, data):

@@ -25,7 +25,8 @@ def build_mlp(input_dim: int, hidden_units: Sequence[int], n_classes: int, *, l1
     ``l1 * sum(|w|) + l2 * sum(w**2)``, which Keras adds to the loss (biases are not penalized);
     ``Dropout(input_dropout)`` follows the input and ``Dropout(dropout)`` every hidden layer. A
     rate or factor of 0 adds nothing, so ``build_mlp(784, [512], 10)`` is a plain MLP. The
-    weights are drawn from Keras's global seed (``keras.utils.set_random_seed``).
+    weights are drawn from Keras's global seed (``keras.utils.set_random_seed``); after the same
+    seed, every variant (penalty or dropout or neither) starts from the same initial weights.
     """
     check_param("input_dim", input_dim, int, ge=1)
     input_dim = int(input_dim)
@@ -37,15 +38,21 @@ def build_mlp(input_dim: int, hidden_units: Sequence[int], n_classes: int, *, l1
     check_param("input_dropout", input_dropout, float, ge=0, lt=1)
     check_param("dropout", dropout, float, ge=0, lt=1)
     penalty = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
+    # Every layer without an explicit seed draws one from Keras's global seed when it is
+    # created, so creation order matters: the Dense layers are created first, in the same order
+    # for every variant, and the Dropout layers after them. That way adding dropout leaves the
+    # initial weights unchanged (the same starting point as the plain MLP).
+    dense = [keras.layers.Dense(units, activation="relu", kernel_regularizer=penalty,
+                                name=f"hidden_{i}") for i, units in enumerate(hidden_units, 1)]
+    dense.append(keras.layers.Dense(n_classes, kernel_regularizer=penalty, name="logits"))
     layers = [keras.Input((input_dim,))]
     if input_dropout:
         layers.append(keras.layers.Dropout(input_dropout, name="input_dropout"))
-    for i, units in enumerate(hidden_units, start=1):
-        layers.append(keras.layers.Dense(units, activation="relu", kernel_regularizer=penalty,
-                                         name=f"hidden_{i}"))
+    for i, hidden in enumerate(dense[:-1], start=1):
+        layers.append(hidden)
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i}"))
-    layers.append(keras.layers.Dense(n_classes, kernel_regularizer=penalty, name="logits"))
+    layers.append(dense[-1])
     return keras.Sequential(layers)
 
 

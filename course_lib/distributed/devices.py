@@ -11,7 +11,8 @@ from ..parameters import check_param
 def configure_replica_devices(n_replicas: int, gpu_memory_mb: int = 1024) -> list[str]:
     """Choose and configure the devices that ``MirroredStrategy`` will mirror over.
 
-    - two or more GPUs: every GPU is one replica (``n_replicas`` is not used);
+    - two or more GPUs: every GPU is one replica (``n_replicas`` is not used), with memory growth
+      on (by default TensorFlow reserves nearly all of a GPU's memory for its process);
     - one GPU: it is split into ``n_replicas`` logical GPUs of ``gpu_memory_mb`` each;
     - no GPU: the CPU is split into ``n_replicas`` logical CPU devices (they share its cores).
 
@@ -24,6 +25,11 @@ def configure_replica_devices(n_replicas: int, gpu_memory_mb: int = 1024) -> lis
     check_param("n_replicas", n_replicas, int, ge=1)
     gpus = tf.config.list_physical_devices("GPU")
     if len(gpus) >= 2:
+        for gpu in gpus:  # take GPU memory as needed, not all of it at once, so that worker
+            try:          # processes started later (one GPU each) can still allocate some
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:  # TensorFlow already initialized the GPUs: leave them as they are
+                pass
         return [device.name for device in tf.config.list_logical_devices("GPU")]
     kind = "GPU" if gpus else "CPU"
     physical = gpus[0] if gpus else tf.config.list_physical_devices("CPU")[0]

@@ -3,7 +3,7 @@
 Introduced in notebook 12, whose launcher (:class:`course_lib.distributed.WorkerGroup`) starts
 it once per worker::
 
-    python -m course_tools.distributed.worker --out DIR [--steps 30 --checkpoint-every 5 ...]
+    python -m course_lib.distributed.worker --out DIR [--steps 30 --checkpoint-every 5 ...]
 
 ``TF_CONFIG`` (set by the launcher) tells the worker who it is. It trains a tiny classifier on
 synthetic data with a custom loop (``strategy.run``), because Keras 3 ``model.fit`` fails under
@@ -12,9 +12,11 @@ synthetic data with a custom loop (``strategy.run``), because Keras 3 ``model.fi
 ``(seed, s)`` and each replica takes its own contiguous slice of it, so a job that is killed
 and resumed from a checkpoint sees exactly the batches an uninterrupted job sees.
 
-The worker writes one line per event to stdout (the launcher captures it): ``restored at step
-r`` or ``starting at step 0``, ``step s: loss L``, ``checkpoint saved at step s``,
-``finished at step s`` (:func:`summarize_log` parses them); and its final weights to
+The worker writes one line per event to stdout (the launcher captures it): first the GPU
+environment it was given (``CUDA_VISIBLE_DEVICES=... GPUs visible: n``, see
+:func:`device_report`), then ``restored at step r`` or ``starting at step 0``, ``step s: loss
+L``, ``checkpoint saved at step s``, ``finished at step s`` (:func:`summarize_log` parses the
+events); and its final weights to
 ``DIR/worker{i}.npz`` (arrays ``w0, w1, ...`` and ``step``). Checkpoints follow TensorFlow's
 multi-worker recipe: every worker saves (the save is collective), the chief into
 ``--checkpoint-dir``, the others into a scratch directory that they delete; everybody restores
@@ -58,6 +60,19 @@ def build_model(seed: int) -> keras.Model:
     return keras.Sequential([keras.Input((N_FEATURES,)),
                              keras.layers.Dense(N_HIDDEN, activation="relu"),
                              keras.layers.Dense(N_CLASSES)], name="mlp")
+
+
+def device_report() -> str:
+    """One line on the GPUs this process was given: ``CUDA_VISIBLE_DEVICES`` as the launcher set
+    it (``<unset>`` if absent) and how many GPUs TensorFlow sees.
+
+    CUDA reads ``CUDA_VISIBLE_DEVICES`` once, when TensorFlow first initializes the GPUs, so it
+    must be in the environment before the process starts: that is why the launcher passes it per
+    worker (:func:`course_lib.distributed.worker_device_env`) instead of the program setting it.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>")
+    return (f"CUDA_VISIBLE_DEVICES={visible!r} GPUs visible: "
+            f"{len(tf.config.list_physical_devices('GPU'))}")
 
 
 def distribute_batch(strategy: tf.distribute.Strategy, x, y):
@@ -174,6 +189,7 @@ def train(args: argparse.Namespace) -> None:
     tf.config.experimental.enable_op_determinism()
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    print(device_report())
     if args.fit:
         _fit(strategy, args)
         return

@@ -16,14 +16,16 @@ here so that notebooks write ``cl.quantization.X``:
   :func:`fake_quant_weights` quantize and dequantize in the forward pass and pass gradients
   straight through (the straight-through estimator, STE), zero outside the clipping range.
   :class:`QATConv2D` and :class:`QATDense` use them, and :func:`quantize_for_training` turns a
-  trained ``Sequential`` CNN into one that trains with quantized weights and activations.
+  trained ``Sequential`` CNN into one that trains with quantized weights and activations
+  (the activation ranges stay fixed at their calibrated values; tfmot's default scheme instead
+  tracks them during training with moving averages).
   TensorFlow Model Optimization Toolkit (tfmot) has ``quantize_model`` for this, but only for
   legacy ``tf_keras`` models: with Keras 3 it raises ValueError, and Keras 3 has no
   quantization-aware training of its own.
 - **LiteRT.** :func:`convert` runs ``tf.lite.TFLiteConverter`` (float32, dynamic-range, float16,
   full int8) with its chatter silenced; :class:`LiteModel` runs a ``.tflite`` model with
   ``ai_edge_litert``, quantizing int8 inputs and dequantizing outputs; :func:`size_breakdown`
-  says where the bytes of a ``.tflite`` file go.
+  says where the bytes of a ``.tflite`` file go, and :func:`operators` lists its operators.
 """
 
 from .formulas import (
@@ -42,6 +44,7 @@ from .litert import (
                        LiteModel,
                        constant_tensors,
                        convert,
+                       operators,
                        quiet_native_output,
                        size_breakdown,
 )
@@ -58,5 +61,5 @@ from .qat import (
 __all__ = ["MODES", "FakeQuant", "LiteModel", "QATConv2D", "QATDense", "QuantParams",
            "activation_ranges", "affine_params", "constant_tensors", "convert", "dequantize",
            "fake_quant", "fake_quant_weights", "int_matmul", "matmul_error_bound",
-           "qrange", "quantize", "quantize_for_training", "quiet_native_output",
+           "operators", "qrange", "quantize", "quantize_for_training", "quiet_native_output",
            "round_half_away", "size_breakdown", "symmetric_params"]

@@ -163,6 +163,32 @@ def constant_tensors(content: bytes) -> list[dict]:
     return rows
 
 
+def operators(content: bytes) -> list[dict]:
+    """The operators of a ``.tflite`` flatbuffer's main graph, in order, read with the schema
+    that ``ai_edge_litert`` ships: the builtin operator's name (e.g. ``"CONV_2D"``,
+    ``"DEQUANTIZE"``) and the dtypes of its input and output tensors (omitted inputs skipped).
+    This is the graph as the file stores it, before the interpreter hands parts of it to a
+    delegate such as XNNPACK."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(content), 0)
+    names = {value: name for name, value in vars(schema.BuiltinOperator).items()
+             if not name.startswith("_")}
+    graph = model.subgraphs[0]
+
+    def dtypes(indices) -> tuple[str, ...]:
+        return tuple(_TENSOR_TYPES.get(graph.tensors[i].type, "?")
+                     for i in ([] if indices is None else indices) if i >= 0)
+
+    rows = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)  # the schema's rule
+        rows.append({"op": names.get(builtin, str(builtin)), "inputs": dtypes(op.inputs),
+                     "outputs": dtypes(op.outputs)})
+    return rows
+
+
 def size_breakdown(content: bytes) -> dict[str, int]:
     """Where the bytes of a ``.tflite`` file go: tensor data by dtype, quantization parameters
     (a float32 scale and an int64 zero-point per channel, for constant and activation tensors

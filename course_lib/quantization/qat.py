@@ -168,8 +168,10 @@ def quantize_for_training(model: keras.Sequential, weight_bits: int, per_channel
     :class:`QATDense` (weights copied), kernels fake-quantized to ``weight_bits`` (symmetric,
     per output channel or per tensor). With ``activation_bits``, the input and the output of
     every such layer (the logits too) are fake-quantized on the calibrated ``ranges`` (from
-    :func:`activation_ranges`). Evaluating it simulates post-training quantization; training it
-    is quantization-aware training."""
+    :func:`activation_ranges`); these ranges stay fixed while it trains (tfmot's default scheme
+    instead tracks each range during training with moving averages of the batches' minimum and
+    maximum). Evaluating it simulates post-training quantization; training it is
+    quantization-aware training."""
     if not isinstance(model, keras.Sequential):
         raise TypeError(f"quantize_for_training needs a keras.Sequential, got "
                         f"{type(model).__name__}")

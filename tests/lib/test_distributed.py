@@ -55,6 +55,34 @@ def test_data_parallel_speedup_known_answers():
     assert d.data_parallel_speedup(0.1, 100e6, 1, 10e9) == 1
 
 
+def test_ring_allreduce_time_tends_to_bandwidth_term_plus_latency():
+    # Moved from notebook 12 (formula checks belong here): at N = 64 the bandwidth term is
+    # within 2 % of its limit 2S/β; the latency term 2(N−1)α grows without bound.
+    s, beta, alpha = 102.4e6, 1.25e9, 50e-6
+    t64 = d.ring_allreduce_seconds(s, 64, beta, alpha)
+    assert abs(t64 - (2 * s / beta + 2 * 63 * alpha)) / t64 < 0.02
+    assert d.ring_allreduce_seconds(s, 64, beta, alpha) - d.ring_allreduce_seconds(s, 64, beta) \
+        == pytest.approx(2 * 63 * alpha)
+
+
+def test_data_parallel_speedup_of_the_notebook_scenarios():
+    # Notebook 12's illustrative ResNet-50-sized scenario (S = 102.4 MB, t_c = 0.1 s), by hand:
+    # 10 Gb/s Ethernet, N = 64: T = 2·63/64·102.4e6/1.25e9 + 2·63·50e-6 = 0.16758 s,
+    # speed-up = 64·0.1 / (0.1 + 0.16758) = 23.92; a 150 GB/s link with 5 µs: 62.76.
+    assert d.data_parallel_speedup(0.1, 102.4e6, 64, 1.25e9, 50e-6) == pytest.approx(23.918,
+                                                                                      abs=1e-3)
+    assert d.data_parallel_speedup(0.1, 102.4e6, 64, 150e9, 5e-6) == pytest.approx(62.76,
+                                                                                    abs=1e-2)
+    # Efficiency S(N)/N never rises with N when all else is fixed.
+    eff = [d.data_parallel_speedup(0.1, 102.4e6, n, 1.25e9, 50e-6) / n for n in range(1, 65)]
+    assert eff == sorted(eff, reverse=True)
+
+
+def test_amdahl_stays_below_its_cap():
+    for n in (2, 64, 10**6):
+        assert d.amdahl_speedup(0.9, n) < 1 / (1 - 0.9)
+
+
 def test_scaled_learning_rate():
     assert d.scaled_learning_rate(0.1, 256, 1024) == pytest.approx(0.4)
     assert d.scaled_learning_rate(0.1, 256, 128) == pytest.approx(0.05)
@@ -200,6 +228,14 @@ def test_summarize_log_ignores_other_lines():
     assert mw.summarize_log("") == mw.LogSummary()
 
 
+def test_device_report_names_what_the_launcher_set(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    # (the GPU count is not checked: CUDA read the variable when this process started)
+    assert mw.device_report().startswith("CUDA_VISIBLE_DEVICES='' GPUs visible: ")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert mw.device_report().startswith("CUDA_VISIBLE_DEVICES='<unset>' GPUs visible: ")
+
+
 def test_train_step_on_one_device_is_plain_sgd():
     import keras
     import tensorflow as tf
@@ -229,6 +265,7 @@ def test_two_worker_job_ends_with_identical_weights(tmp_path, no_orphans):
                        env=d.worker_device_env(2, 0)) as group:
         group.wait()
     summaries = [mw.summarize_log(group.log(i)) for i in range(2)]
+    assert all("CUDA_VISIBLE_DEVICES='' GPUs visible: 0" in group.log(i) for i in range(2))
     assert [s.finished_step for s in summaries] == [3, 3]
     assert summaries[0].checkpoints == [2, 3] and summaries[0].losses == summaries[1].losses
     first, second = (np.load(tmp_path / "out" / f"worker{i}.npz") for i in range(2))

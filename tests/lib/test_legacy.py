@@ -30,6 +30,14 @@ def test_messages_are_cut_and_addresses_masked(capsys):
     assert capsys.readouterr().out == "ValueError: one at 0x...\ntwo\n...\n"
 
 
+def test_install_paths_are_cut_to_the_package(capsys):
+    with legacy.expect_failure(ImportError):
+        raise ImportError("cannot import name 'x' (/work/.venv/lib/python3.11/site-packages/"
+                          "keras/api/preprocessing/image/__init__.py)")
+    assert capsys.readouterr().out == (
+        "ImportError: cannot import name 'x' (keras/api/preprocessing/image/__init__.py)\n")
+
+
 def test_fresh_python_reports_the_last_error(capsys):
     error = legacy.fails_in_fresh_python("import json\njson.loads('{')", "JSONDecodeError")
     assert error.startswith("JSONDecodeError: Expecting property name")

@@ -53,6 +53,37 @@ def test_global_and_layerwise_thresholds():
         pruning.magnitude_masks(weights, 0.5, scope="everything")
 
 
+def test_random_masks_counts_reproducibility_and_spread():
+    weights = {"a": np.arange(12.0).reshape(3, 4), "b": np.ones(8), "c": np.ones((2, 2, 5))}
+    for scope in ("global", "layer"):
+        masks = pruning.random_masks(weights, 0.25, np.random.default_rng(0), scope)
+        assert {n: m.shape for n, m in masks.items()} == {n: w.shape for n, w in weights.items()}
+        assert all(m.dtype == bool for m in masks.values())
+        assert sum(int((~m).sum()) for m in masks.values()) == pruning.n_pruned(40, 0.25)
+        again = pruning.random_masks(weights, 0.25, np.random.default_rng(0), scope)
+        for name in weights:  # the same generator state gives the same draw
+            np.testing.assert_array_equal(masks[name], again[name])
+    layer = pruning.random_masks(weights, 0.25, np.random.default_rng(1), "layer")
+    assert [int((~m).sum()) for m in layer.values()] == [3, 2, 5]  # exactly a quarter of each
+    rng = np.random.default_rng(2)
+    assert pruning.random_masks(weights, 0.0, rng)["a"].all()
+    assert not any(m.any() for m in pruning.random_masks(weights, 1.0, rng).values())
+    # Uniform: over many draws every position of a tensor is pruned about equally often.
+    counts = sum(~pruning.random_masks({"w": np.ones(10)}, 0.3, rng, "layer")["w"]
+                 for _ in range(2000))
+    assert np.all(np.abs(counts / 2000 - 0.3) < 0.05)  # tolerance: 5 binomial s.d. (0.0102)
+    # Unlike magnitude, the draw ignores the values: the large weights go as often as small ones.
+    ramp = {"w": np.arange(1.0, 11.0)}
+    kept_large = sum(pruning.random_masks(ramp, 0.5, rng)["w"][5:].sum() for _ in range(500))
+    assert abs(kept_large / (500 * 5) - 0.5) < 0.05  # tolerance: > 4 binomial s.d. (0.011)
+    with pytest.raises(ParameterError, match="parameter scope must be one of"):
+        pruning.random_masks(weights, 0.5, rng, scope="everything")
+    with pytest.raises(ParameterError, match="need 0 ≤ sparsity ≤ 1; got 1.5"):
+        pruning.random_masks(weights, 1.5, rng)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, got int"):
+        pruning.random_masks(weights, 0.5, 0)
+
+
 def test_sparsity_of():
     assert pruning.sparsity_of([np.array([0.0, 1.0]), np.zeros((2, 3))]) == 7 / 8
     with pytest.raises(ValueError, match=r"arrays must hold at least one element; got shapes "
@@ -132,6 +163,21 @@ def test_update_masks_never_revives_pruned_weights():
     model.update_masks(0.6)
     for name, mask in model.mask_arrays().items():
         assert not np.any(mask & ~first[name])
+
+
+def test_set_masks_applies_given_masks_and_checks_them():
+    model = pruning.PrunedModel(_tiny_dense())
+    kernels = model.kernels()
+    masks = pruning.random_masks(kernels, 0.5, np.random.default_rng(0), "layer")
+    model.set_masks(masks)
+    for name, mask in model.mask_arrays().items():
+        np.testing.assert_array_equal(mask, masks[name])
+        np.testing.assert_array_equal(model.kernels()[name], kernels[name] * masks[name])
+    first = model.layer_names[0]
+    with pytest.raises(ValueError, match="masks must name exactly the layers"):
+        model.set_masks({first: masks[first]})
+    with pytest.raises(ValueError, match=f"mask of '{first}' has shape"):
+        model.set_masks({**masks, first: masks[first].T})
 
 
 def test_size_helpers():

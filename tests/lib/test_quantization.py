@@ -300,3 +300,21 @@ def test_full_int8_conversion_runs_and_its_bytes_add_up(capfd):
         assert lite.interpreter().get_tensor(row["index"]).nbytes == row["bytes"]
     with pytest.raises(ValueError, match=r"x must have shape \(n, 6\); got \(2, 5\)"):
         lite.predict(np.zeros((2, 5)))
+
+
+def test_operators_lists_the_graph_with_dtypes():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(3)])
+    float16_ops = q.operators(q.convert(model, "float16"))
+    # the two kernels are stored as float16, each turned into float32 for the float math
+    assert [op["op"] for op in float16_ops].count("DEQUANTIZE") == 2
+    for op in float16_ops:
+        if op["op"] == "DEQUANTIZE":
+            assert op["inputs"] == ("float16",) and op["outputs"] == ("float32",)
+        else:
+            assert op["op"] == "FULLY_CONNECTED" and set(op["inputs"]) == {"float32"}
+    x = np.random.default_rng(7).uniform(size=(8, 6)).astype(np.float32)
+    int8_ops = q.operators(q.convert(model, "int8", x))
+    assert [op["op"] for op in int8_ops] == ["FULLY_CONNECTED", "FULLY_CONNECTED"]
+    assert all(op["inputs"][:2] == ("int8", "int8") for op in int8_ops)  # input, kernel

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from course_lib.parameters import ParameterError
 from course_lib.regularization import build_mlp, dense_kernels, near_zero_fraction
@@ -73,3 +74,46 @@ def test_bad_regularization_settings_raise(kwargs, message):
 def test_bad_shapes_raise(args, message):
     with pytest.raises(ParameterError, match=message):
         build_mlp(*args)
+
+
+@pytest.mark.parametrize("kwargs", [{"l2": 1e-3}, {"l1": 1e-3},
+                                    {"input_dropout": 0.2, "dropout": 0.5}])
+def test_every_variant_starts_from_the_plain_mlps_initial_weights(kwargs):
+    # Notebook 03 compares variants trained "from the same starting point": adding dropout
+    # layers (which draw seeds when created) must not shift the draws of the kernels.
+    keras.utils.set_random_seed(3)
+    plain = dense_kernels(build_mlp(7, [6, 5], 3))
+    keras.utils.set_random_seed(3)
+    variant = dense_kernels(build_mlp(7, [6, 5], 3, **kwargs))
+    assert all(np.array_equal(a, b) for a, b in zip(plain, variant, strict=True))
+
+
+def _sgd_steps(model, optimizer, x, y, steps):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x)) + sum(model.losses)
+        grads = tape.gradient(loss, model.trainable_weights)
+        optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+    return dense_kernels(model)
+
+
+@pytest.mark.parametrize("momentum, same", [(0.0, True), (0.9, False)])
+def test_l2_penalty_equals_decoupled_weight_decay_only_for_plain_sgd(momentum, same):
+    # L2(λ) adds 2λw to the gradient; Keras's weight_decay=wd subtracts η·wd·w from the weight.
+    # With plain SGD the two are the same update for wd = 2λ; with momentum the penalty's
+    # gradient also enters the velocity, so after two steps they differ.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    y = rng.integers(0, 3, size=16)
+    lr, l2 = 0.1, 0.05
+    keras.utils.set_random_seed(0)
+    penalized = _sgd_steps(build_mlp(5, [4], 3, l2=l2),
+                           keras.optimizers.SGD(lr, momentum=momentum), x, y, steps=2)
+    keras.utils.set_random_seed(0)
+    decayed = _sgd_steps(build_mlp(5, [4], 3),
+                         keras.optimizers.SGD(lr, momentum=momentum, weight_decay=2 * l2),
+                         x, y, steps=2)
+    close = all(np.allclose(a, b, rtol=1e-5, atol=1e-7)  # float32 round-off of two steps
+                for a, b in zip(penalized, decayed, strict=True))
+    assert close == same
