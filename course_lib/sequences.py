@@ -5,7 +5,8 @@ of Keras's SimpleRNN, LSTM and GRU layers and checks them against ``count_params
 an LSTM forecaster against the two baselines every forecast must beat (naive and seasonal
 naive), scored by the mean absolute error; and it makes vanishing gradients visible by the norm
 of the loss's gradient with respect to each time step's input. These are the tested versions of
-those pieces, so that later notebooks (and the exercises) can reuse them without re-typing.
+those pieces, so that the notebook's later sections and its exercises reuse them without
+re-typing; section 6 reuses :func:`rnn_param_count` for its text classifier.
 
 This module imports TensorFlow only inside :func:`step_gradient_norms`.
 """

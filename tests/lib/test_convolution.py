@@ -118,3 +118,13 @@ def test_a_model_without_a_fixed_input_shape_is_rejected():
     model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(1, 3)])
     with pytest.raises(ValueError, match="fixed input shape"):
         conv.layer_costs(model)
+
+
+def test_the_course_cnn_costs_what_notebook_05_quotes():
+    """Moved from notebook 05: the totals its text quotes for ``cl.models.mnist_cnn()``."""
+    from course_lib.models import mnist_cnn
+
+    model = mnist_cnn()
+    rows = conv.layer_costs(model)
+    assert sum(row["params"] for row in rows) == model.count_params() == 225_034
+    assert conv.total_macs(model) == sum(row["macs"] for row in rows) == 2_631_040

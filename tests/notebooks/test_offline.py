@@ -51,5 +51,5 @@ def test_welcome_notebook_loads_and_verifies_all_data_offline(offline, tmp_path)
     result = runner.run_notebook(notebook, tmp_path, timeout=300)
     assert result.status == "ok", result.error
     assert result.metrics["welcome.dataset_files_verified"] == sum(
-        len(d.files) for d in data.REGISTRY.values())
+        len(d.files) for d in [*data.REGISTRY.values(), *data.PACKAGED.values()])
 
