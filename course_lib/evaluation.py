@@ -1,7 +1,7 @@
 """Comparing two models honestly: paired tests on the same test examples.
 
 Introduced in notebook 03 (is dropout's gain real?); used by every notebook that says one model
-beats another (08, 09, 10), and taught in full in notebook 07 (planned).
+beats another (08, 09, 10), and taught in full in notebook 07 (with confusion-matrix metrics).
 
 Two models scored on the *same* test set are paired: most examples are right (or wrong) for
 both, and only the examples on which they disagree carry information about which is better. Two
@@ -121,3 +121,76 @@ def compare_paired(correct_a, correct_b, *, confidence: float = 0.95, n_resample
                                          seed=seed)
     return PairedComparison(int(a.size), float(a.mean()), float(b.mean()), only_a, only_b,
                             p_value, interval, confidence)
+
+
+def confusion_matrix(labels, predictions, n_classes: int) -> np.ndarray:
+    """Counts ``C[i, j]`` of examples of true class ``i`` predicted as class ``j`` (int64).
+
+    Introduced in notebook 07. Rows are the true classes, columns the predictions, as in
+    scikit-learn's ``confusion_matrix``; classes are the integers ``0 .. n_classes - 1``.
+    """
+    check_param("n_classes", n_classes, int, ge=2)
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.ndim != 1 or labels.shape != predictions.shape or labels.size == 0:
+        raise ValueError(f"labels and predictions must be non-empty 1-D arrays of the same "
+                         f"length, not shapes {labels.shape} and {predictions.shape}")
+    for name, values in [("labels", labels), ("predictions", predictions)]:
+        if not np.issubdtype(values.dtype, np.integer) or values.min() < 0 \
+                or values.max() >= n_classes:
+            raise ValueError(f"{name} must be integers in [0, {n_classes - 1}]")
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predictions), 1)
+    return matrix
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """Precision, recall, F1 and support per class, with their macro/micro/weighted averages."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    averages: dict
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where the denominator is 0 (scikit-learn's
+    ``zero_division=0``)."""
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator),
+                     where=denominator > 0)
+
+
+def metrics_from_confusion(matrix) -> ClassMetrics:
+    """Per-class precision, recall and F1 from a confusion matrix, and their three averages.
+
+    Introduced in notebook 07. For class ``k`` with true positives ``TP = C[k, k]``, false
+    positives ``FP`` (column ``k`` minus TP) and false negatives ``FN`` (row ``k`` minus TP):
+    precision ``TP / (TP + FP)``, recall ``TP / (TP + FN)``, F1 their harmonic mean
+    ``2·TP / (2·TP + FP + FN)`` (0 where a denominator is 0). The averages are ``macro`` (plain
+    mean over classes), ``weighted`` (mean weighted by support, the number of true examples of
+    each class) and ``micro`` (pool TP, FP and FN over classes first; for single-label
+    classification micro precision = micro recall = micro F1 = accuracy).
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
+        raise ValueError(f"matrix must be square, at least 2×2, not shape {matrix.shape}")
+    if not np.issubdtype(matrix.dtype, np.integer) or np.any(matrix < 0) or matrix.sum() == 0:
+        raise ValueError("matrix must hold non-negative integer counts, not all zero")
+    tp = np.diag(matrix).astype(float)
+    fp = matrix.sum(axis=0) - tp
+    fn = matrix.sum(axis=1) - tp
+    support = matrix.sum(axis=1)
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    weights = support / support.sum()
+    micro_p = _ratio(tp.sum(), tp.sum() + fp.sum())
+    micro_r = _ratio(tp.sum(), tp.sum() + fn.sum())
+    micro_f1 = _ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())
+    averages = {
+        "macro": (float(precision.mean()), float(recall.mean()), float(f1.mean())),
+        "micro": (float(micro_p), float(micro_r), float(micro_f1)),
+        "weighted": (float(weights @ precision), float(weights @ recall), float(weights @ f1)),
+    }
+    return ClassMetrics(precision, recall, f1, support, averages)

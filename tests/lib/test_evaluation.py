@@ -70,3 +70,58 @@ def test_bad_inputs_fail_clearly(a, b, message):
 def test_bad_confidence_is_refused():
     with pytest.raises(ParameterError, match="confidence"):
         evaluation.paired_bootstrap_interval([1, 0], [0, 1], confidence=1.0)
+
+
+def test_confusion_matrix_known_answer_and_sklearn():
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    labels, predictions = [0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2]
+    matrix = evaluation.confusion_matrix(labels, predictions, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 4, 500), rng.integers(0, 4, 500)
+    assert np.array_equal(evaluation.confusion_matrix(y, p, 4), sk_confusion(y, p))
+
+
+def test_metrics_from_confusion_known_answer():
+    # Binary: TP = 8, FP = 2, FN = 4, TN = 86 (positive class 1).
+    result = evaluation.metrics_from_confusion(np.array([[86, 2], [4, 8]]))
+    assert result.precision[1] == pytest.approx(0.8) and result.recall[1] == pytest.approx(2 / 3)
+    assert result.f1[1] == pytest.approx(2 * 0.8 * (2 / 3) / (0.8 + 2 / 3), rel=1e-12)
+    assert result.support.tolist() == [88, 12]
+    assert result.averages["micro"] == pytest.approx((0.94, 0.94, 0.94))  # = accuracy
+
+
+def test_metrics_from_confusion_match_sklearn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 5, 1000)
+    p = np.where(rng.random(1000) < 0.6, y, rng.integers(0, 5, 1000))
+    p[p == 4] = 3  # class 4 is never predicted: zero-division handled as scikit-learn's 0
+    result = evaluation.metrics_from_confusion(evaluation.confusion_matrix(y, p, 5))
+    reference = precision_recall_fscore_support(y, p, labels=range(5), zero_division=0)
+    for ours, theirs in zip([result.precision, result.recall, result.f1, result.support],
+                            reference, strict=True):
+        assert ours == pytest.approx(theirs, abs=1e-12)
+    for average in ["macro", "micro", "weighted"]:
+        theirs = precision_recall_fscore_support(y, p, labels=range(5), average=average,
+                                                 zero_division=0)[:3]
+        assert result.averages[average] == pytest.approx(theirs, abs=1e-12)
+
+
+@pytest.mark.parametrize(("matrix", "message"), [
+    (np.ones((2, 3), dtype=int), "square"),
+    (np.array([[1, -1], [0, 2]]), "non-negative"),
+    (np.array([[0.5, 1.0], [0.0, 2.0]]), "integer"),
+])
+def test_metrics_from_confusion_bad_inputs(matrix, message):
+    with pytest.raises(ValueError, match=message):
+        evaluation.metrics_from_confusion(matrix)
+
+
+def test_confusion_matrix_bad_inputs():
+    with pytest.raises(ValueError, match="integers in"):
+        evaluation.confusion_matrix([0, 3], [0, 1], 3)
+    with pytest.raises(ValueError, match="same"):
+        evaluation.confusion_matrix([0, 1], [0], 3)
