@@ -1,7 +1,7 @@
 """Knowledge distillation (Hinton, Vinyals & Dean, 2015) for Keras 3: the loss and a Distiller.
 
 Introduced in notebook 10 (knowledge distillation), which derives the loss and its gradient and
-checks both numerically; the capstone, notebook 13 (planned), can reuse :class:`Distiller`. The loss
+checks both numerically. The loss
 functions (:func:`softmax_with_temperature`, :func:`soft_loss`, :func:`hard_loss`,
 :func:`distillation_loss`) work on batches of logits ``(n, classes)`` with ``keras.ops``, so they
 run on NumPy arrays and TensorFlow tensors alike, inside or outside a ``tf.function``;

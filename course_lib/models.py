@@ -2,7 +2,8 @@
 
 Introduced in notebook 05; :func:`mnist_cnn` is the common baseline of notebooks 08 (pruning),
 09 (quantization) and 10 (distillation), so every one of them starts from exactly the same
-architecture; notebook 13 (planned, the capstone) is to start from it too.
+architecture. The capstone, notebook 13, compresses the networks of the Deep Compression
+paper instead: :func:`lenet_300_100` and :func:`lenet5`.
 
 Conventions (all builders):
 
@@ -29,6 +30,8 @@ from .parameters import check_param_list
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 MNIST_CNN_PARAMS = 225_034  # parameters of mnist_cnn(), checked by tests/test_models.py
+LENET_300_100_PARAMS = 266_610  # parameters of lenet_300_100()
+LENET5_PARAMS = 431_080  # parameters of lenet5()
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:
@@ -82,6 +85,44 @@ def mnist_mlp(hidden_units: Sequence[int] = (283,), name: str = "mnist_mlp") -> 
               for i, h in enumerate(hidden_units)]
     return keras.Sequential([keras.Input(IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten"),
                              *hidden, layers.Dense(NUM_CLASSES, name="logits")], name=name)
+
+
+def lenet_300_100(name: str = "lenet_300_100") -> keras.Model:
+    """LeNet-300-100 (LeCun et al., 1998), as in Deep Compression (notebook 13): uncompiled,
+    logits output, 266,610 parameters.
+
+    Input(28, 28, 1) → Flatten → Dense(300, relu) → Dense(100, relu) → Dense(10) (logits).
+    Layer names: ``flatten, fc1, fc2, fc3``.
+    """
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten"),
+        layers.Dense(300, activation="relu", name="fc1"),
+        layers.Dense(100, activation="relu", name="fc2"),
+        layers.Dense(NUM_CLASSES, name="fc3"),
+    ], name=name)
+
+
+def lenet5(name: str = "lenet5") -> keras.Model:
+    """The Caffe variant of LeNet-5 that Deep Compression compresses (notebook 13): uncompiled,
+    logits output, 431,080 parameters.
+
+    Input(28, 28, 1) → Conv2D(20, 5) → MaxPooling2D(2) → Conv2D(50, 5) → MaxPooling2D(2) →
+    Flatten → Dense(500, relu) → Dense(10) (logits). As in Caffe's ``lenet_train_test.prototxt``
+    the convolutions have no activation (max pooling is the only non-linearity before ``fc1``)
+    and ``valid`` padding. Layer names: ``conv1, pool1, conv2, pool2, flatten, fc1, fc2``.
+    """
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(IMAGE_SHAPE, name="image"),
+        layers.Conv2D(20, 5, name="conv1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.Conv2D(50, 5, name="conv2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(500, activation="relu", name="fc1"),
+        layers.Dense(NUM_CLASSES, name="fc2"),
+    ], name=name)
 
 
 def compile_classifier(model: keras.Model,

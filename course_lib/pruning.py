@@ -1,10 +1,11 @@
 """Pruning for Keras 3: magnitude masks, the polynomial sparsity schedule, structured slicing.
 
 Introduced in notebook 08 (pruning), which derives each piece and checks it; the capstone,
-notebook 13 (planned), is to combine it with quantization. The TensorFlow Model Optimization
-Toolkit (tfmot) offers ``prune_low_magnitude``, ``PolynomialDecay``, ``UpdatePruningStep`` and
-``strip_pruning``, but only for legacy ``tf_keras`` models: with Keras 3 it raises ValueError,
-and Keras 3 has no pruning API of its own. This module provides the same workflow for Keras 3:
+notebook 13, reuses it for iterative pruning before weight sharing. The TensorFlow Model
+Optimization Toolkit (tfmot) offers ``prune_low_magnitude``, ``PolynomialDecay``,
+``UpdatePruningStep`` and ``strip_pruning``, but only for legacy ``tf_keras`` models: with
+Keras 3 it raises ValueError, and Keras 3 has no pruning API of its own. This module provides
+the same workflow for Keras 3:
 
 - **Unstructured magnitude pruning.** :func:`magnitude_mask` / :func:`magnitude_masks` zero
   the weights of smallest magnitude, per layer or with one global threshold.

@@ -1,7 +1,8 @@
 """Quantization: the affine and symmetric formulas, integer matmul, fake quantization and LiteRT.
 
 Introduced in notebook 09 (quantization), which derives every formula here and checks it;
-the capstone, notebook 13 (planned), is to combine it with pruning. Three modules, re-exported
+the capstone, notebook 13, converts its pruned, weight-shared networks to int8 with
+:mod:`.litert`. Three modules, re-exported
 here so that notebooks write ``cl.quantization.X``:
 
 - **The formulas (NumPy).** :func:`qrange` gives the integer range of a bit width;

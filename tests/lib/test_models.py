@@ -86,3 +86,25 @@ def test_accuracy_counts_arg_max_hits():
     assert models.accuracy(model, x, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
     with pytest.raises(ValueError, match="as many labels"):
         models.accuracy(model, x, np.array([0, 1]))
+
+
+def test_lenet_300_100_as_in_deep_compression():
+    model = models.lenet_300_100()
+    assert [(type(layer).__name__, layer.name) for layer in model.layers] == [
+        ("Flatten", "flatten"), ("Dense", "fc1"), ("Dense", "fc2"), ("Dense", "fc3")]
+    assert [model.get_layer(n).units for n in ("fc1", "fc2", "fc3")] == [300, 100, 10]
+    assert model.get_layer("fc3").activation.__name__ == "linear"
+    assert model.count_params() == models.LENET_300_100_PARAMS == 266_610
+    assert total_macs(model) == 784 * 300 + 300 * 100 + 100 * 10
+
+
+def test_lenet5_is_the_caffe_variant():
+    model = models.lenet5()
+    conv1, conv2 = model.get_layer("conv1"), model.get_layer("conv2")
+    assert (conv1.filters, conv1.kernel_size, conv2.filters, conv2.kernel_size) == (
+        20, (5, 5), 50, (5, 5))
+    assert conv1.activation.__name__ == conv2.activation.__name__ == "linear"  # as in Caffe
+    assert model.get_layer("fc1").units == 500
+    assert model.count_params() == models.LENET5_PARAMS == 431_080
+    assert total_macs(model) == 24 * 24 * 25 * 20 + 8 * 8 * 25 * 20 * 50 + 800 * 500 + 500 * 10
+    assert model.predict(np.zeros((2, 28, 28, 1)), verbose=0).shape == (2, 10)
