@@ -13,7 +13,8 @@ JOBS   ?= 1
 CHECK_JOBS ?= 2
 PROFILE ?= default
 
-.PHONY: help course test lint unit check regression baselines lab execute student lock clean
+.PHONY: help course test lint unit check regression baselines lab execute assignments grade \
+	lock clean
 
 help:
 	@echo "make course    run every notebook with papermill into build/, print a metrics table,"
@@ -24,7 +25,10 @@ help:
 	@echo "make baselines [PROFILE=default]  rewrite that profile's baselines from a run"
 	@echo "make lab       JupyterLab on the course notebooks"
 	@echo "make execute NB=notebooks/01_gradient_descent.ipynb   re-execute one notebook in place"
-	@echo "make student   student versions (solutions removed) into build/student/"
+	@echo "make assignments  nbgrader release versions of every notebook (solutions and hidden"
+	@echo "               tests removed, outputs cleared) into build/assignments/release/"
+	@echo "make grade SUBMISSIONS=dir [JOBS=2]  autograde dir/<student>/<notebook>.ipynb with"
+	@echo "               nbgrader: build/grades/grades.csv and feedback HTML per student"
 	@echo "make lock      re-pin requirements.txt from pyproject.toml (needs the network)"
 
 # The environment is (re)built whenever the lock or the package metadata changes.
@@ -71,8 +75,13 @@ execute: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make execute NB=notebooks/NN_slug.ipynb"; exit 2; }
 	$(BIN)/python -m course_tools execute $(NB)
 
-student: $(STAMP)
-	$(BIN)/python -m course_tools student --out build/student
+assignments: $(STAMP)
+	$(BIN)/python -m course_tools assignments --out build/assignments
+
+SUBMISSIONS ?=
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [JOBS=2]"; exit 2; }
+	$(BIN)/python -m course_tools grade $(SUBMISSIONS) -j $(JOBS) --out build/grades
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra lock --universal \

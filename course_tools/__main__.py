@@ -1,4 +1,5 @@
-"""Command line: ``python -m course_tools {run,execute,student} ...`` (see ``--help``)."""
+"""Command line: ``python -m course_tools {run,execute,baselines,assignments,grade} ...``
+(see ``--help``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-import nbformat
-
 from course_lib.results import metrics_in
 
-from . import authoring, baselines, conventions, runner
+from . import authoring, baselines, conventions, grading, runner
 
 
 def _notebooks(given: list[str]) -> list[Path]:
@@ -60,11 +59,29 @@ def main(argv: list[str] | None = None) -> int:
                         "which ran with the default profile)")
     record.add_argument("--baselines", type=Path, default=baselines.BASELINES_FILE)
 
-    student = commands.add_parser("student", help="write student versions without solutions")
-    student.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
-    student.add_argument("--out", type=Path, default=Path("build/student"))
+    assign = commands.add_parser("assignments", help="nbgrader release versions of notebooks")
+    assign.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
+    assign.add_argument("--out", type=Path, default=Path("build/assignments"),
+                        help="the nbgrader course directory to write (default: "
+                        "build/assignments; replaced)")
+
+    grade = commands.add_parser("grade", help="autograde submissions with nbgrader")
+    grade.add_argument("submissions", type=Path, help="folder laid out <student>/<notebook>.ipynb")
+    grade.add_argument("--out", type=Path, default=Path("build/grades"))
+    grade.add_argument("-j", "--jobs", type=int, default=1, help="students graded at a time")
 
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        if not args.submissions.is_dir():
+            parser.error(f"no such folder: {args.submissions}")
+        if args.jobs < 1:
+            parser.error("--jobs must be at least 1")
+        try:
+            out = grading.grade(args.submissions, args.out, args.jobs)
+        except (ValueError, RuntimeError) as error:
+            sys.exit(f"error: {error}")
+        print(f"grades: {out / 'grades.csv'}; feedback: {out / 'feedback'}/<student>/")
+        return 0
     if args.command == "baselines":
         executed = runner.discover(args.source)
         metrics = {p.stem: metrics_in(json.loads(p.read_text())) for p in executed}
@@ -94,11 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  convention: {problem}")
                 status = 1
         return status
-    args.out.mkdir(parents=True, exist_ok=True)
-    for path in notebooks:
-        nbformat.write(authoring.student_version(nbformat.read(path, as_version=4)),
-                       args.out / path.name)
-        print(f"wrote {args.out / path.name}")
+    release = grading.release_all(notebooks, args.out)
+    print(f"release versions: {release}/<notebook>/<notebook>.ipynb (nbgrader course "
+          f"directory: {args.out})")
     return 0
 
 

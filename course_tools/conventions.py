@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from course_lib.paths import PROJECT_ROOT
-from course_tools.authoring import SOLUTION_TAG
+from course_tools import grading
 
 MAX_BYTES = 2_000_000
 NAME = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
@@ -20,9 +20,6 @@ NAME = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 VOLATILE = re.compile(r"/tmp/|/var/folders/|/root/|/home/\w+|/Users/\w+| at 0x[0-9a-fA-F]{6,}|"
                       + re.escape(str(PROJECT_ROOT)))
 IGNORE_TAG = "nbval-ignore-output"
-# A solution's prose (markdown, comments) longer than this, found in an untagged cell, is an
-# answer handed out with the questions. Shorter phrases ("the learning rate") recur honestly.
-MIN_LEAK_CHARS = 40
 
 
 def _source(cell: dict) -> str:
@@ -71,41 +68,6 @@ def _structure_problems(path: Path, cells: list[dict]) -> list[str]:
     if not any(c["cell_type"] == "markdown" and re.search(r"(?m)^## Exercises", _source(c))
                for c in cells):
         problems.append("the notebook must end with a '## Exercises' section")
-    if not any(SOLUTION_TAG in _tags(c) for c in cells):
-        problems.append("exercise solutions must be cells tagged 'solution'")
-    return problems
-
-
-def _prose(cell: dict) -> list[str]:
-    """The sentences a cell states in words: markdown, or a code cell's comments."""
-    text = _source(cell)
-    if cell["cell_type"] == "code":
-        text = "\n".join(line.strip().lstrip("#") for line in text.splitlines()
-                         if line.strip().startswith("#") and IGNORE_TAG not in line)
-    words = " ".join(text.split()).lower()
-    return [s.strip() for s in re.split(r"(?<=[.!?;:])\s", words)
-            if len(s.strip()) >= MIN_LEAK_CHARS]
-
-
-def _exercise_problems(cells: list[dict]) -> list[str]:
-    """Answers must stay in solution cells, so that ``make student`` hands out none.
-
-    The questions come first (markdown under '## Exercises'), then only solution cells: an
-    untagged cell after the first solution is an answer left in the student version, and a
-    solution's sentence found in an untagged cell is one stated where students read it.
-    """
-    solutions = [i for i, c in enumerate(cells) if SOLUTION_TAG in _tags(c)]
-    if not solutions:
-        return []
-    problems = [f"cell {i} comes after the first solution but is not tagged 'solution' (an "
-                f"answer handed out to students?): {_source(cells[i])[:60]!r}"
-                for i in range(solutions[0], len(cells)) if i not in solutions]
-    handed_out = " ".join(" ".join(_source(c).split()).lower()
-                          for i, c in enumerate(cells) if i not in solutions)
-    for i in solutions:
-        problems += [f"solution cell {i} states {sentence[:60]!r}, which an untagged cell "
-                     f"also states (the answer is handed out)"
-                     for sentence in _prose(cells[i]) if sentence in handed_out]
     return problems
 
 
@@ -131,5 +93,6 @@ def problems(path: Path) -> list[str]:
     if (size := path.stat().st_size) > MAX_BYTES:
         found.append(f"{size / 1e6:.1f} MB is over the {MAX_BYTES / 1e6:.0f} MB limit")
     cells = json.loads(path.read_text())["cells"]
-    return (found + _structure_problems(path, cells) + _exercise_problems(cells)
+    return (found + _structure_problems(path, cells)
+            + [f"exercises: {p}" for p in grading.problems({"cells": cells})]
             + _execution_problems(cells))

@@ -10,6 +10,7 @@ profile the metrics are checked against the baselines (:mod:`course_tools.baseli
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -19,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import psutil
 import yaml
 
 from course_lib.paths import NOTEBOOKS_DIR
 from course_lib.results import metrics_in
 
-from . import baselines, outputs
+from . import baselines, grading, outputs
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 MEMORY_LIMIT_MB = 4096  # the course's rule: every notebook peaks under 4 GB
@@ -42,6 +44,7 @@ class RunResult:
     error: str = ""
     peak_mb: float = 0.0  # resident memory of the kernel and what it started, sampled
     mismatches: list[outputs.Mismatch] = field(default_factory=list)  # vs committed outputs
+    grading: list[str] = field(default_factory=list)  # what the grading probe found wrong
 
 
 class PeakMemory(threading.Thread):
@@ -132,14 +135,26 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
                  parameters: dict | None = None, compare_outputs: bool = False) -> RunResult:
     """Execute one notebook with papermill into ``out_dir`` within ``timeout`` seconds,
     passing ``parameters`` to its ``parameters`` cell; with ``compare_outputs``, compare the
-    outputs of a successful run with the committed ones (:mod:`course_tools.outputs`)."""
+    outputs of a successful run with the committed ones (:mod:`course_tools.outputs`) and,
+    for a notebook with graded tasks, run the grading probe in the same kernel after the last
+    cell (:func:`course_tools.grading.probe_source`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
-    command = [sys.executable, "-m", "papermill", str(notebook), str(output),
+    committed = json.loads(notebook.read_text())  # as it was when it ran, should it change
+    source, wrong = notebook, None
+    probe = compare_outputs and bool(grading.tasks(committed))
+    if probe:
+        wrong = grading.load_wrong_answers().get(notebook.stem)
+        probed = copy.deepcopy(committed)
+        probed["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
+                                "execution_count": None,
+                                "source": grading.probe_source(committed, wrong)})
+        source = out_dir / f"{notebook.stem}.with-grading-probe.ipynb"
+        source.write_text(json.dumps(probed))
+    command = [sys.executable, "-m", "papermill", str(source), str(output),
                "--cwd", str(notebook.parent), "--no-progress-bar", "--log-level", "ERROR"]
     if parameters:
         command += ["--parameters_yaml", yaml.safe_dump(parameters)]
-    committed = json.loads(notebook.read_text())  # as it was when it ran, should it change
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
@@ -153,6 +168,10 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
         log, status = "", "timeout"
     seconds = time.perf_counter() - start
     executed = json.loads(output.read_text()) if output.exists() else {}
+    if probe:
+        source.unlink()
+        probe_cell = executed["cells"].pop() if status == "ok" else None
+        nbformat.write(nbformat.from_dict(executed), output)
     result = RunResult(notebook, status, seconds, metrics_in(executed), peak_mb=memory.stop())
     if status == "timeout":
         result.error = f"exceeded the time limit of {timeout:.0f} s"
@@ -164,6 +183,9 @@ def run_notebook(notebook: Path, out_dir: Path, timeout: float,
         if result.mismatches:
             result.status = "differs"
             result.error = (f"{len(result.mismatches)} cell(s) differ from the committed outputs")
+        if probe:
+            printed = "".join("".join(o.get("text", "")) for o in probe_cell.get("outputs", []))
+            result.grading = grading.probe_problems(committed, printed, wrong)
     return result
 
 
@@ -231,6 +253,7 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
     failed = [f"{r.notebook.name}: {r.error} (see {out_dir / r.notebook.name})"
               for r in results if r.status not in ("ok", "differs")]
     failed += [f"{r.notebook.name} {m}" for r in results for m in r.mismatches]
+    failed += [f"{r.notebook.name} grading: {g}" for r in results for g in r.grading]
     failed += [f"{r.notebook.name}: peak memory {r.peak_mb:.0f} MB is above the limit of "
                f"{memory_limit_mb:.0f} MB" for r in results if r.peak_mb > memory_limit_mb]
     checks = []
@@ -254,7 +277,8 @@ def run_course(notebooks: list[Path], out_dir: Path, timeout: float, *,
     print(f"Executed notebooks and metrics.json are in {out_dir}")
     for line in failed:
         print(f"FAILED {line}", file=sys.stderr)
-    bad = {r.notebook.stem for r in results if r.status != "ok" or r.peak_mb > memory_limit_mb}
+    bad = {r.notebook.stem for r in results
+           if r.status != "ok" or r.peak_mb > memory_limit_mb or r.grading}
     bad |= {c.notebook for c in checks if c.failed}
     sys.stderr.flush()
     print(f"notebooks: {len(results) - len(bad)} passed, {len(bad)} failed", flush=True)

@@ -28,17 +28,32 @@ def test_notebook_is_in_the_readme_map(path):
     assert f"notebooks/{path.name}" in readme, f"add {path.name} to the README's course map"
 
 
+def _graded(cell, **meta):
+    cell.metadata["nbgrader"] = {"schema_version": 3, "task": False, "locked": False, **meta}
+    return cell
+
+
 def good_notebook() -> nbformat.NotebookNode:
+    code, markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
     cells = [
-        nbformat.v4.new_markdown_cell("# 07 · Title\n\nRun time: about 1 s."),
-        nbformat.v4.new_code_cell("SEED = 0", execution_count=1),
-        nbformat.v4.new_code_cell("import course_lib as cl\ncl.check_param('SEED', SEED, int)",
-                                  execution_count=2),
-        nbformat.v4.new_markdown_cell("## Exercises\n\n1. Do it."),
-        nbformat.v4.new_code_cell("print(1)", execution_count=3),
+        markdown("# 07 · Title\n\nRun time: about 1 s."),
+        code("SEED = 0", execution_count=1),
+        code("import course_lib as cl\ncl.check_param('SEED', SEED, int)", execution_count=2),
+        markdown("## Exercises\n\n1. Put 1 in `a`. 2. Put 2 in `b`. 3. Why?"),
+        _graded(code("### BEGIN SOLUTION\na = 1\n### END SOLUTION", execution_count=3),
+                solution=True, grade=False, grade_id="ex1_answer"),
+        _graded(code("assert a > 0\n### BEGIN HIDDEN TESTS\nassert a == 1\n"
+                     "### END HIDDEN TESTS", execution_count=4),
+                solution=False, grade=True, locked=True, points=1, grade_id="ex1_tests"),
+        _graded(code("### BEGIN SOLUTION\nb = 2\n### END SOLUTION", execution_count=5),
+                solution=True, grade=False, grade_id="ex2_answer"),
+        _graded(code("assert b > 0\n### BEGIN HIDDEN TESTS\nassert b == 2\n"
+                     "### END HIDDEN TESTS", execution_count=6),
+                solution=False, grade=True, locked=True, points=1, grade_id="ex2_tests"),
+        _graded(markdown("### BEGIN SOLUTION\nBecause. **Rubric:** 1 point.\n### END SOLUTION"),
+                solution=True, grade=True, points=1, grade_id="ex3_written"),
     ]
     cells[1].metadata["tags"] = ["parameters"]
-    cells[4].metadata["tags"] = ["solution"]
     return nbformat.v4.new_notebook(cells=cells)
 
 
@@ -92,43 +107,33 @@ def test_the_checkout_path_in_an_output_is_a_problem(tmp_path):
                for p in problems_of(tmp_path, notebook))
 
 
-def test_ignored_cells_must_say_why_and_exercises_need_solutions(tmp_path):
+def test_ignored_cells_must_say_why(tmp_path):
     notebook = good_notebook()
-    notebook.cells[4].metadata["tags"] = [conventions.IGNORE_TAG]
-    found = " | ".join(problems_of(tmp_path, notebook))
-    assert "start with a comment" in found and "tagged 'solution'" in found
+    notebook.cells[2].metadata["tags"] = [conventions.IGNORE_TAG]
+    assert any("start with a comment" in p for p in problems_of(tmp_path, notebook))
 
 
-def test_markdown_after_a_solution_is_an_answer_handed_out(tmp_path):
+def test_exercises_must_be_graded_tasks(tmp_path):
     notebook = good_notebook()
-    notebook.cells.append(nbformat.v4.new_markdown_cell("So the answer is 42."))
-    assert any("comes after the first solution but is not tagged 'solution'" in p
-               for p in problems_of(tmp_path, notebook))
-    notebook.cells[-1].metadata["tags"] = ["solution"]
-    assert problems_of(tmp_path, notebook) == []
+    del notebook.cells[-1]
+    assert "exercises: the graded tasks must mix autograded code answers and written answers" \
+        in problems_of(tmp_path, notebook)
+    notebook.cells[4].metadata["tags"] = ["solution"]
+    assert any("old 'solution' tag" in p for p in problems_of(tmp_path, notebook))
 
 
-def test_a_solution_sentence_stated_in_an_untagged_cell_is_a_leak(tmp_path):
+def test_a_written_answer_stated_in_a_handed_out_cell_is_a_leak(tmp_path):
     answer = "The loss diverges because the step exceeds two over the largest curvature."
     notebook = good_notebook()
-    notebook.cells[4].source = f"# {answer}\nprint(1)"
+    notebook.cells[-1].source = f"### BEGIN SOLUTION\n{answer} **Rubric:** 1.\n### END SOLUTION"
     assert problems_of(tmp_path, notebook) == []
     notebook.cells[3].source = f"## Exercises\n\n1. Why? Hint: {answer.upper()}"
-    assert any("which an untagged cell also states" in p for p in problems_of(tmp_path, notebook))
-
-
-def test_a_solution_may_reuse_the_lessons_code(tmp_path):
-    notebook = good_notebook()
-    notebook.cells.insert(3, nbformat.v4.new_code_cell("total = sum(range(10_000_000_000_000))",
-                                                       execution_count=3))
-    notebook.cells[5].source = "total = sum(range(10_000_000_000_000))"
-    notebook.cells[5].execution_count = 4
-    assert problems_of(tmp_path, notebook) == []
+    assert any("handed out to students also states" in p for p in problems_of(tmp_path, notebook))
 
 
 def test_an_ignore_comment_without_the_tag_is_a_problem(tmp_path):
     notebook = good_notebook()
-    notebook.cells[4].source = "# nbval-ignore-output: timings\nprint(1)"
+    notebook.cells[4].source = "# nbval-ignore-output: timings\n" + notebook.cells[4].source
     assert any("must carry that tag" in p for p in problems_of(tmp_path, notebook))
 
 
