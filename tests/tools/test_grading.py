@@ -214,7 +214,8 @@ def test_no_solution_or_hidden_test_survives_into_any_release(tmp_path):
         source = nbformat.read(path, as_version=4)
         handed_out = nbformat.read(release / path.stem / path.name, as_version=4)
         text = "\n".join(c.source for c in handed_out.cells)
-        leaked = [ln for ln in _secret_lines(source) if ln in text]
+        released = {ln.strip() for ln in text.splitlines()}
+        leaked = [ln for ln in _secret_lines(source) if ln in released]
         assert leaked == [], f"{path.name}: {leaked[:3]}"
         for marker in (grading.BEGIN_SOLUTION, grading.BEGIN_HIDDEN, "Rubric"):
             assert marker not in text, f"{path.name}: {marker}"
