@@ -286,6 +286,7 @@ def header(notebook) -> str:
 def _nbgrader(course: Path, *args: str) -> None:
     """Run an nbgrader command on the course directory ``course``; raise with its log if it
     fails."""
+    course = course.resolve()  # nbgrader resolves a relative root against the cwd we give it
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # alembic
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}",
